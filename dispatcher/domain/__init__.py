@@ -1,0 +1,1 @@
+"""Plain-Python domain: statuses, value objects, text and number rules."""

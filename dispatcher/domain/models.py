@@ -1,0 +1,153 @@
+"""Value objects passed between the services, the repositories and the provider adapters.
+
+Repositories return these plain dataclasses, never ORM objects, so a service can be read and
+tested without a database session in mind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dispatcher.domain.statuses import (
+    BatchState,
+    CampaignKind,
+    CampaignState,
+    Outcome,
+    RecipientStatus,
+)
+from dispatcher.domain.text import Encoding
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    account: str
+    provider: str
+    kind: CampaignKind
+    text: str
+    sender: str | None
+    encoding: Encoding
+    segments: int
+    state: CampaignState
+    send_at: datetime
+    batch_size: int
+    method: str
+    options: Mapping[str, Any]
+    idempotency_key: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: int
+    campaign_id: int
+    seq: int
+    size: int
+    state: BatchState
+    attempts: int
+    due_at: datetime
+    provider_ref: str | None
+    submitted_at: datetime | None
+    last_code: str | None
+    last_message: str | None
+
+
+@dataclass(frozen=True)
+class OutboundBatch:
+    """Everything an adapter needs to build one send request; no database handles."""
+
+    batch_id: int
+    campaign_id: int
+    client_ref: str
+    text: str
+    encoding: Encoding
+    segments: int
+    sender: str | None
+    msisdns: Sequence[str]
+    recipient_ids: Sequence[int]
+    method: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    # Set only when the campaign asks the provider to hold the messages until this time.
+    provider_send_at: datetime | None = None
+    callback_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    """A provider's per-destination answer (for providers that answer per number)."""
+
+    msisdn: str
+    outcome: Outcome
+    code: str
+    description: str = ""
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one send request proved. Never raised: recorded."""
+
+    outcome: Outcome
+    code: str | None
+    description: str
+    provider_ref: str | None = None
+    http_status: int | None = None
+    recipients: Sequence[RecipientResult] = ()
+    # Seconds the provider asks us to wait before the next request (request-rate limits).
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """One delivery report for one recipient, as the provider gave it and as we read it."""
+
+    msisdn: str
+    status: RecipientStatus
+    raw_code: str
+    raw_text: str = ""
+    occurred_at: datetime | None = None
+    provider_ref: str | None = None
+    client_ref: str | None = None
+    recipient_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """A polling answer: the reports it carried, or why there were none."""
+
+    outcome: Outcome
+    reports: Sequence[Report] = ()
+    code: str | None = None
+    description: str = ""
+    # True when the provider says it no longer knows this submission (past its horizon).
+    gone: bool = False
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    """What ``campaign_status`` returns."""
+
+    campaign_id: int
+    state: CampaignState
+    account: str
+    total: int
+    by_status: Mapping[RecipientStatus, int]
+    batches_by_state: Mapping[BatchState, int]
+    dropped: Mapping[str, int]
+
+    @property
+    def final(self) -> int:
+        return sum(n for s, n in self.by_status.items() if s.is_final)
+
+    @property
+    def settled(self) -> bool:
+        """True once no batch can change without an operator or a late report."""
+        active = {BatchState.PENDING, BatchState.CLAIMED, BatchState.SENDING, BatchState.SUBMITTED}
+        return self.state in (CampaignState.DONE, CampaignState.CANCELLED) or (
+            self.state == CampaignState.RUNNING
+            and not any(self.batches_by_state.get(s, 0) for s in active)
+            and sum(self.batches_by_state.values()) > 0
+        )

@@ -1,0 +1,157 @@
+"""All settings, from environment variables prefixed ``DISPATCHER_`` or a ``.env`` file.
+
+Nested values use ``__``: ``DISPATCHER_ACCOUNTS__SMSMODE_MAIN__BASE_URL`` sets the base URL of
+the account that code calls ``"smsmode-main"`` (account names are lower-case, and ``_`` and
+``-`` are the same character in them). Secrets are ``SecretStr``: they never print.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatcher.errors import ConfigurationError
+
+ENV_PREFIX = "DISPATCHER_"
+ProviderName = Literal["smsmode", "envoyer", "smsfactor", "bulkgw"]
+
+
+def canonical_account(name: str) -> str:
+    """``SMSMODE_MAIN``, ``smsmode_main`` and ``smsmode-main`` all name one account."""
+    return name.strip().lower().replace("_", "-")
+
+
+def account_env_var(account: str, field: str) -> str:
+    return f"{ENV_PREFIX}ACCOUNTS__{account.upper().replace('-', '_')}__{field.upper()}"
+
+
+class AccountSettings(BaseModel):
+    """One provider account. Credentials a provider does not use stay empty."""
+
+    name: str = ""
+    provider: ProviderName
+    base_url: str
+    access_token: SecretStr | None = None  # sMsmode
+    username: str | None = None  # Envoyer SMS Pro login, SMSFactor, bulk gateway
+    password: SecretStr | None = None
+    account_id: str | None = None  # Envoyer SMS Pro multi-account
+    method: Literal["GET", "POST"] | None = None  # None: the provider's default for bulk
+    batch_size: int | None = Field(default=None, ge=1)  # None: the product's default per method
+    rate_limit: str | None = None  # "20/second", "100 per 60 minutes"; None: provider default
+    callback_secret: SecretStr | None = None  # part of the callback URL given to the provider
+    default_region: str = "FR"
+    timezone: str = "Europe/Paris"  # for provider-side dates such as sMsmode's date_envoi
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    def secret(self, field: Literal["access_token", "password", "callback_secret"]) -> str:
+        value: SecretStr | None = getattr(self, field)
+        if value is None or not value.get_secret_value():
+            raise ConfigurationError(
+                f"account {self.name!r} ({self.provider}) needs {field}: "
+                f"set {account_env_var(self.name, field)}"
+            )
+        return value.get_secret_value()
+
+    def required(self, field: Literal["username", "account_id"]) -> str:
+        value: str | None = getattr(self, field)
+        if not value:
+            raise ConfigurationError(
+                f"account {self.name!r} ({self.provider}) needs {field}: "
+                f"set {account_env_var(self.name, field)}"
+            )
+        return value
+
+
+class Timings(BaseModel):
+    """How long things wait. Every wait lives in PostgreSQL as a due time, not in the broker."""
+
+    submit_max_attempts: int = Field(default=6, ge=1)
+    retry_base_seconds: float = Field(default=2.0, gt=0)
+    retry_cap_seconds: float = Field(default=300.0, gt=0)
+    # In-process retries only for failures proving nothing was sent (connection refused...).
+    nothing_sent_retry_seconds: float = Field(default=3.0, ge=0)
+    claim_lease_seconds: float = Field(default=60.0, gt=0)
+    send_lease_margin_seconds: float = Field(default=30.0, gt=0)
+    republish_after_seconds: float = Field(default=60.0, gt=0)
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    reap_interval_seconds: float = Field(default=30.0, gt=0)
+    poll_first_delay_seconds: float = Field(default=10.0, ge=0)
+    poll_growth: float = Field(default=2.0, ge=1)
+    poll_max_interval_seconds: float = Field(default=3600.0, gt=0)
+    # None: the provider's own horizon (sMsmode keeps reports 30 days).
+    poll_horizon_hours: float | None = Field(default=None, gt=0)
+    poll_lease_seconds: float = Field(default=120.0, gt=0)
+    task_time_limit_seconds: int = Field(default=300, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # None: start an embedded server (see dispatcher.local) under ``data_dir``.
+    database_url: str | None = None
+    broker_url: str | None = None
+    data_dir: Path = Path(".dispatcher")
+    accounts: dict[str, AccountSettings] = Field(default_factory=dict)
+    # Public base URL of the HTTP service, used to build provider callback URLs.
+    callback_base_url: str | None = None
+    api_tokens: list[SecretStr] = Field(default_factory=list)
+    timings: Timings = Field(default_factory=Timings)
+    visibility_timeout_seconds: int = Field(default=3600, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("accounts")
+    @classmethod
+    def _name_accounts(cls, accounts: dict[str, AccountSettings]) -> dict[str, AccountSettings]:
+        named = {}
+        for key, account in accounts.items():
+            name = canonical_account(key)
+            named[name] = account.model_copy(update={"name": name})
+        return named
+
+    def account(self, name: str) -> AccountSettings:
+        found = self.accounts.get(canonical_account(name))
+        if found is None:
+            known = ", ".join(sorted(self.accounts)) or "none"
+            raise ConfigurationError(
+                f"no account {name!r} is configured (configured: {known}); "
+                f"set {account_env_var(canonical_account(name), 'provider')} and "
+                f"{account_env_var(canonical_account(name), 'base_url')}"
+            )
+        return found
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings, turning pydantic's errors into one that names variables."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            path = "__".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{ENV_PREFIX}{path}: {err['msg']}")
+        raise ConfigurationError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Services take settings as arguments instead."""
+    return load_settings()
