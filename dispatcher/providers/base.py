@@ -1,0 +1,201 @@
+"""The sequence every provider follows, written once; adapters fill in the provider's words.
+
+Sending is split in two so that the caller can commit "being sent" in between:
+
+    request = adapter.prepare_send(batch)    # check limits, build the httpx.Request
+    ...  take a rate-limit token, commit the batch as ``sending`` ...
+    result = adapter.execute_send(request, batch)   # send inside the error mapping, parse
+
+Polling, callbacks and account calls have the same shape: build, exchange, parse. An adapter
+never raises for a send: every answer becomes a :class:`SendResult` with an :class:`Outcome`.
+Codes are classified by tables copied from each provider's document; a code missing from a
+table is ``UNKNOWN``, never ``TRANSIENT``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import ClassVar
+
+import httpx
+
+from dispatcher.domain.models import OutboundBatch, PollResult, Report, SendResult
+from dispatcher.domain.statuses import Outcome
+from dispatcher.domain.text import GSM_BASIC, GSM_EXTENDED, Encoding, TextMeasure, measure
+from dispatcher.errors import ConfigurationError, Problem
+from dispatcher.providers.http import Exchange, exchange
+from dispatcher.settings import AccountSettings
+
+# What an HTTP status proves when a provider's document says nothing more specific.
+GENERIC_HTTP_OUTCOMES: Mapping[int, Outcome] = {
+    408: Outcome.TRANSIENT,  # the server gave up before reading the request
+    429: Outcome.TRANSIENT,
+    500: Outcome.UNKNOWN,  # the request may have been processed
+    502: Outcome.TRANSIENT,
+    503: Outcome.TRANSIENT,
+    504: Outcome.UNKNOWN,  # a gateway timed out waiting: the backend may have acted
+}
+
+
+class BatchTooLargeError(ConfigurationError):
+    """A batch exceeds the provider's limit for its method; raised before any request."""
+
+
+class UnsendableBatchError(ConfigurationError):
+    """A batch breaks a rule of the adapter's ``validate``; raised before any request, so that
+    the batch is held for an operator rather than sent altered (a dropped sender, a cut text).
+    """
+
+    def __init__(self, provider: str, batch_id: int, problems: list[Problem]) -> None:
+        self.problems = problems
+        listed = "; ".join(str(p) for p in problems)
+        super().__init__(f"batch {batch_id} cannot be sent by {provider}: {listed}")
+
+
+class CallbackError(ValueError):
+    """A callback's parameters do not form a report this provider would send."""
+
+
+class Provider(ABC):
+    """Base class of the adapters. Capabilities are class attributes."""
+
+    name: ClassVar[str]
+    methods: ClassVar[tuple[str, ...]] = ("POST",)
+    default_method: ClassVar[str] = "POST"
+    # Documented or product maximum recipients per request, by HTTP method.
+    max_recipients: ClassVar[Mapping[str, int]]
+    default_rate_limit: ClassVar[str] = "50/second"
+    can_poll: ClassVar[bool] = False
+    report_horizon: ClassVar[timedelta] = timedelta(days=2)
+    accepts_callbacks: ClassVar[bool] = False
+    can_schedule: ClassVar[bool] = False
+    can_cancel: ClassVar[bool] = False
+    gsm_basic: ClassVar[frozenset[str]] = GSM_BASIC
+    gsm_extended: ClassVar[frozenset[str]] = GSM_EXTENDED
+    http_outcomes: ClassVar[Mapping[int, Outcome]] = GENERIC_HTTP_OUTCOMES
+
+    def __init__(
+        self, account: AccountSettings, client: httpx.Client, *, retry_seconds: float = 3.0
+    ) -> None:
+        self.account = account
+        self.client = client
+        self.retry_seconds = retry_seconds
+        self.timeout = httpx.Timeout(
+            account.read_timeout, connect=account.connect_timeout, pool=account.connect_timeout
+        )
+
+    # -- limits and text ---------------------------------------------------------------------
+
+    @property
+    def method(self) -> str:
+        method = self.account.method or self.default_method
+        if method not in self.methods:
+            raise ConfigurationError(f"{self.name} does not send by {method}")
+        return method
+
+    def batch_size(self, method: str | None = None) -> int:
+        method = method or self.method
+        limit = self.max_recipients[method]
+        size = self.account.batch_size or limit
+        if size > limit:
+            raise ConfigurationError(
+                f"account {self.account.name!r}: batch_size {size} exceeds {self.name}'s "
+                f"limit of {limit} recipients per {method} request"
+            )
+        return size
+
+    def measure(self, text: str, force: Encoding | None = None) -> TextMeasure:
+        return measure(text, basic=self.gsm_basic, extended=self.gsm_extended, force=force)
+
+    def validate(
+        self,
+        *,
+        text: str,
+        sender: str | None,
+        options: Mapping[str, object],
+        encoding: Encoding | None = None,
+    ) -> list[Problem]:
+        """Problems this provider sees in a campaign (``encoding``: the batch's, once decided)."""
+        return []
+
+    def check_batch(self, batch: OutboundBatch) -> None:
+        limit = self.max_recipients.get(batch.method)
+        if limit is None:
+            raise ConfigurationError(f"{self.name} does not send by {batch.method}")
+        if len(batch.msisdns) > limit or len(batch.msisdns) > self.batch_size(batch.method):
+            raise BatchTooLargeError(
+                f"batch {batch.batch_id} has {len(batch.msisdns)} recipients; {self.name} takes "
+                f"at most {min(limit, self.batch_size(batch.method))} per {batch.method} request"
+            )
+        problems = self.validate(
+            text=batch.text, sender=batch.sender, options=batch.options, encoding=batch.encoding
+        )
+        if problems:
+            raise UnsendableBatchError(self.name, batch.batch_id, problems)
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def prepare_send(self, batch: OutboundBatch) -> httpx.Request:
+        self.check_batch(batch)
+        return self.build_send_request(batch)
+
+    def execute_send(self, request: httpx.Request, batch: OutboundBatch) -> SendResult:
+        answer = self._exchange(request)
+        if answer.response is None:
+            assert answer.outcome is not None
+            return SendResult(answer.outcome, None, answer.error)
+        return self.parse_send_response(answer.response, batch)
+
+    @abstractmethod
+    def build_send_request(self, batch: OutboundBatch) -> httpx.Request: ...
+
+    @abstractmethod
+    def parse_send_response(self, response: httpx.Response, batch: OutboundBatch) -> SendResult: ...
+
+    # -- tracking ---------------------------------------------------------------------------
+
+    def fetch_reports(self, provider_ref: str) -> PollResult:
+        answer = self._exchange(self.build_poll_request(provider_ref))
+        if answer.response is None:
+            assert answer.outcome is not None
+            return PollResult(answer.outcome, description=answer.error)
+        return self.parse_poll_response(answer.response, provider_ref)
+
+    def build_poll_request(self, provider_ref: str) -> httpx.Request:
+        raise NotImplementedError(f"{self.name} has no delivery-report endpoint")
+
+    def parse_poll_response(self, response: httpx.Response, provider_ref: str) -> PollResult:
+        raise NotImplementedError(f"{self.name} has no delivery-report endpoint")
+
+    def parse_callback(self, params: Mapping[str, str]) -> list[Report]:
+        raise NotImplementedError(f"{self.name} sends no delivery-report callbacks")
+
+    # -- account ----------------------------------------------------------------------------
+
+    def balance(self) -> Decimal:
+        raise NotImplementedError(f"{self.name} has no balance endpoint")
+
+    def cancel(self, provider_ref: str) -> None:
+        raise NotImplementedError(f"{self.name} cannot cancel a scheduled send")
+
+    # -- shared helpers ---------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return f"{self.account.base_url}/{path.lstrip('/')}"
+
+    def http_outcome(self, status: int) -> Outcome | None:
+        """The outcome an HTTP status proves on its own, or None when the body decides."""
+        if status in self.http_outcomes:
+            return self.http_outcomes[status]
+        if 200 <= status < 300:
+            return None
+        if 400 <= status < 500:
+            return Outcome.PERMANENT  # the provider refused this request as written
+        return Outcome.UNKNOWN
+
+    def _exchange(self, request: httpx.Request) -> Exchange:
+        request.extensions["timeout"] = self.timeout.as_dict()
+        return exchange(self.client, request, retry_seconds=self.retry_seconds)
