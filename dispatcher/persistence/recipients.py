@@ -1,0 +1,240 @@
+"""Recipient rows, written and updated in sets.
+
+A campaign's recipients go through a temporary staging table by COPY, then into
+``recipients`` in one INSERT ... SELECT that drops duplicates and opted-out numbers and numbers
+each kept row's batch in input order. Status changes are one statement per batch or per
+report answer; a recipient's status only moves to a higher rank (see RecipientStatus.rank).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+from psycopg import Copy
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection, text
+
+from dispatcher.domain.models import Report
+from dispatcher.domain.statuses import FINAL_STATUSES, RecipientStatus
+from dispatcher.persistence.database import raw_connection
+
+# The rank of a status, in SQL, from the one definition in RecipientStatus.rank.
+_RANK_CASES = " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in RecipientStatus)
+FINAL_VALUES = [s.value for s in FINAL_STATUSES]
+
+
+def rank_sql(column: str) -> str:
+    return f"(CASE {column} {_RANK_CASES} END)"
+
+
+@dataclass(frozen=True)
+class Audience:
+    kept: int
+    duplicates: int
+    opted_out: int
+
+
+class StagingWriter:
+    """Rows streamed into the staging table by COPY; memory stays flat whatever the count."""
+
+    def __init__(self, copy: Copy) -> None:
+        self._copy = copy
+        self.rows = 0
+
+    def add(self, row_no: int, msisdn: str, fields: dict[str, Any] | None) -> None:
+        self._copy.write_row((row_no, msisdn, Jsonb(fields) if fields else None))
+        self.rows += 1
+
+
+@contextmanager
+def staging(conn: Connection) -> Iterator[StagingWriter]:
+    conn.execute(
+        text(
+            "CREATE TEMPORARY TABLE recipient_staging "
+            "(row_no integer, msisdn text, fields jsonb) ON COMMIT DROP"
+        )
+    )
+    with (
+        raw_connection(conn).cursor() as cur,
+        cur.copy("COPY recipient_staging (row_no, msisdn, fields) FROM STDIN") as copy,
+    ):
+        yield StagingWriter(copy)
+
+
+def insert_from_staging(conn: Connection, campaign_id: int, batch_size: int) -> Audience:
+    """Keep the first row of each number, drop opted-out ones, number batches in input order."""
+    conn.execute(text("SET LOCAL work_mem = '64MB'"))
+    staged, distinct = conn.execute(
+        text("SELECT count(*), count(DISTINCT msisdn) FROM recipient_staging")
+    ).one()
+    kept = conn.execute(
+        text(
+            """
+            INSERT INTO recipients (campaign_id, batch_seq, row_no, msisdn, fields)
+            SELECT :campaign_id, (row_number() OVER (ORDER BY row_no) - 1) / :batch_size,
+                   row_no, msisdn, fields
+            FROM (SELECT DISTINCT ON (msisdn) row_no, msisdn, fields
+                  FROM recipient_staging ORDER BY msisdn, row_no) AS first_rows
+            WHERE NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.msisdn = first_rows.msisdn)
+            ORDER BY row_no
+            """
+        ),
+        {"campaign_id": campaign_id, "batch_size": batch_size},
+    ).rowcount
+    return Audience(kept=kept, duplicates=staged - distinct, opted_out=distinct - kept)
+
+
+def batch_recipients(conn: Connection, campaign_id: int, seq: int) -> list[tuple[int, str]]:
+    """(id, msisdn) of a batch's recipients still waiting to be sent, in input order."""
+    rows = conn.execute(
+        text(
+            "SELECT id, msisdn FROM recipients WHERE campaign_id = :c AND batch_seq = :s "
+            "AND status IN ('queued', 'unknown') ORDER BY row_no"
+        ),
+        {"c": campaign_id, "s": seq},
+    )
+    return [(r.id, r.msisdn) for r in rows]
+
+
+def set_batch_status(
+    conn: Connection,
+    campaign_id: int,
+    seq: int,
+    status: RecipientStatus,
+    *,
+    from_statuses: Sequence[RecipientStatus],
+    code: str | None = None,
+    description: str | None = None,
+    source: str = "submit",
+    log_events: bool = True,
+) -> int:
+    """Move every recipient of a batch that is in ``from_statuses`` to ``status``, one statement."""
+    # Built from constants only (statuses, CTE names); values travel as parameters.
+    sql = f"""
+        WITH changed AS (
+            UPDATE recipients SET status = :status, provider_code = coalesce(:code, provider_code),
+                   provider_text = coalesce(:description, provider_text),
+                   status_at = now(), updated_at = now()
+            WHERE campaign_id = :c AND batch_seq = :s AND status = ANY(:from_statuses)
+            RETURNING id, campaign_id, status, provider_code, provider_text, status_at
+        ){_event_insert("changed") if log_events else " SELECT count(*) FROM changed"}
+    """  # noqa: S608
+    result = conn.execute(
+        text(sql),
+        {
+            "status": status.value,
+            "code": code,
+            "description": description,
+            "c": campaign_id,
+            "s": seq,
+            "from_statuses": [s.value for s in from_statuses],
+            "source": source,
+        },
+    )
+    return result.rowcount if log_events else int(result.scalar_one())
+
+
+def _event_insert(cte: str) -> str:
+    return f"""
+        INSERT INTO delivery_events (recipient_id, campaign_id, status, raw_code, raw_text,
+                                     source, occurred_at)
+        SELECT id, campaign_id, status, provider_code, provider_text, :source, status_at
+        FROM {cte}"""  # noqa: S608
+
+
+def apply_reports(
+    conn: Connection,
+    campaign_id: int,
+    seq: int | None,
+    reports: Sequence[Report],
+    *,
+    source: str,
+    received_at: datetime,
+) -> int:
+    """Apply reports in one statement; returns how many recipients changed.
+
+    A report changes a recipient when it ranks higher, or when it ranks the same, is not final,
+    and is not older than what we have (so "gateway delivered" can follow "sent", but nothing
+    follows "delivered"). The same report twice changes nothing the second time.
+    """
+    if not reports:
+        return 0
+    batch_filter = "AND r.batch_seq = :s" if seq is not None else ""
+    sql = f"""
+        WITH incoming AS (
+            SELECT DISTINCT ON (msisdn) * FROM unnest(
+                CAST(:msisdns AS text[]), CAST(:statuses AS text[]), CAST(:codes AS text[]),
+                CAST(:texts AS text[]), CAST(:ats AS timestamptz[]))
+              AS t(msisdn, status, code, text, at)
+            ORDER BY msisdn, {rank_sql("t.status")} DESC, at DESC
+        ), changed AS (
+            UPDATE recipients r
+            SET status = i.status, provider_code = i.code, provider_text = i.text,
+                status_at = i.at, updated_at = now()
+            FROM incoming i
+            WHERE r.campaign_id = :c {batch_filter} AND r.msisdn = i.msisdn
+              AND r.status <> ALL(:finals)
+              AND ({rank_sql("i.status")} > {rank_sql("r.status")}
+                   OR ({rank_sql("i.status")} = {rank_sql("r.status")}
+                       AND r.provider_code IS DISTINCT FROM i.code
+                       AND i.at >= coalesce(r.status_at, '-infinity')))
+            RETURNING r.id, r.campaign_id, r.status, r.provider_code, r.provider_text, r.status_at
+        ){_event_insert("changed")}
+    """  # noqa: S608
+    result = conn.execute(
+        text(sql),
+        {
+            "msisdns": [r.msisdn for r in reports],
+            "statuses": [r.status.value for r in reports],
+            "codes": [r.raw_code for r in reports],
+            "texts": [r.raw_text for r in reports],
+            "ats": [r.occurred_at or received_at for r in reports],
+            "c": campaign_id,
+            "s": seq,
+            "finals": FINAL_VALUES,
+            "source": source,
+        },
+    )
+    return result.rowcount
+
+
+def unsettled_in_batch(conn: Connection, campaign_id: int, seq: int) -> int:
+    return int(
+        conn.execute(
+            text(
+                "SELECT count(*) FROM recipients WHERE campaign_id = :c AND batch_seq = :s "
+                "AND status <> ALL(:finals)"
+            ),
+            {"c": campaign_id, "s": seq, "finals": FINAL_VALUES},
+        ).scalar_one()
+    )
+
+
+EXPORT_COLUMNS = (
+    "row_no",
+    "msisdn",
+    "status",
+    "provider_code",
+    "provider_text",
+    "provider_message_id",
+    "batch_seq",
+    "status_at",
+)
+
+
+def export_csv(conn: Connection, campaign_id: int, out: IO[bytes]) -> None:
+    """Stream a campaign's recipients as CSV with a header, straight from COPY."""
+    columns = ", ".join(EXPORT_COLUMNS)
+    with (
+        raw_connection(conn).cursor() as cur,
+        cur.copy(
+            f"COPY (SELECT {columns} FROM recipients WHERE campaign_id = {int(campaign_id)} "  # noqa: S608
+            "ORDER BY row_no) TO STDOUT WITH (FORMAT csv, HEADER true)"
+        ) as copy,
+    ):
+        for chunk in copy:
+            out.write(bytes(chunk))

@@ -1,0 +1,1 @@
+"""Database schema (SQLAlchemy Core tables, the Alembic source), migrations and message schemas."""

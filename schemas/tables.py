@@ -1,0 +1,150 @@
+"""The tables, as SQLAlchemy Core metadata. Migrations in ``schemas/migrations`` create them;
+``tests/unit/test_schema.py`` checks the two agree.
+
+PostgreSQL is the source of truth: a campaign's recipients live here (one row each, written
+with COPY), batches carry their attempts, lease and due times, and every report that changed a
+recipient is kept as a delivery event.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+NOW = func.now()
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("idempotency_key", Text, unique=True),
+    Column("fingerprint", Text, nullable=False),
+    Column("account", Text, nullable=False),
+    Column("provider", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sender", Text),
+    Column("encoding", Text, nullable=False),
+    Column("segments", SmallInteger, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("batch_size", Integer, nullable=False),
+    Column("options", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("state", Text, nullable=False),
+    Column("send_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("recipients", Integer, nullable=False, server_default=text("0")),
+    Column("dropped", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    CheckConstraint(
+        "state in ('scheduled','running','paused','done','cancelled')", name="campaign_state"
+    ),
+)
+Index("campaigns_due", campaigns.c.send_at, postgresql_where=text("state = 'scheduled'"))
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("campaign_id", BigInteger, ForeignKey("campaigns.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("attempts", SmallInteger, nullable=False, server_default=text("0")),
+    Column("due_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("published_at", DateTime(timezone=True)),
+    Column("worker", Text),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("provider_ref", Text),
+    Column("last_outcome", Text),
+    Column("last_code", Text),
+    Column("last_message", Text),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("next_poll_at", DateTime(timezone=True)),
+    Column("poll_interval", Integer),  # seconds
+    Column("polls", Integer, nullable=False, server_default=text("0")),
+    Column("poll_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    UniqueConstraint("campaign_id", "seq", name="batches_campaign_seq"),
+    CheckConstraint(
+        "state in ('pending','claimed','sending','submitted','done','failed','unknown','held',"
+        "'cancelled')",
+        name="batch_state",
+    ),
+)
+Index("batches_due", batches.c.due_at, postgresql_where=text("state = 'pending'"))
+Index(
+    "batches_leased", batches.c.lease_until, postgresql_where=text("state in ('claimed','sending')")
+)
+Index("batches_poll_due", batches.c.next_poll_at, postgresql_where=text("next_poll_at is not null"))
+Index("batches_provider_ref", batches.c.provider_ref)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("campaign_id", BigInteger, ForeignKey("campaigns.id"), nullable=False),
+    Column("batch_seq", Integer, nullable=False),
+    Column("row_no", Integer, nullable=False),  # 1-based position in the producer's input
+    Column("msisdn", Text, nullable=False),
+    Column("fields", JSONB),
+    Column("status", Text, nullable=False, server_default=text("'queued'")),
+    Column("provider_code", Text),
+    Column("provider_text", Text),
+    Column("provider_message_id", Text),
+    Column("status_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+    # The last line of defence against sending one SMS twice in a campaign.
+    UniqueConstraint("campaign_id", "msisdn", name="recipients_campaign_msisdn"),
+    CheckConstraint(
+        "status in ('queued','unknown','submitted','delivered','failed','expired','cancelled')",
+        name="recipient_status",
+    ),
+)
+Index("recipients_batch", recipients.c.campaign_id, recipients.c.batch_seq)
+
+delivery_events = Table(
+    "delivery_events",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("recipient_id", BigInteger, nullable=False),
+    Column("campaign_id", BigInteger, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("raw_code", Text),
+    Column("raw_text", Text),
+    Column("source", Text, nullable=False),  # submit, poll, callback, reaper, operator
+    Column("occurred_at", DateTime(timezone=True)),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+Index("delivery_events_recipient", delivery_events.c.recipient_id)
+Index("delivery_events_campaign", delivery_events.c.campaign_id)
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("msisdn", Text, primary_key=True),
+    Column("source", Text, nullable=False),  # import, stop-reply, provider, operator
+    Column("reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
