@@ -1,0 +1,166 @@
+"""What producers and operators do with a campaign once it exists: read its progress, export
+its recipients, pause, resume, cancel, and re-send a batch whose outcome is unknown.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import IO
+
+from sqlalchemy import text
+
+from dispatcher.domain.models import CampaignProgress
+from dispatcher.domain.statuses import BatchState, CampaignState, RecipientStatus
+from dispatcher.errors import (
+    IllegalTransitionError,
+    NotFoundError,
+    ProviderError,
+)
+from dispatcher.persistence import batches, campaigns, recipients
+from dispatcher.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def campaign_status(deps: Deps, campaign_id: int) -> CampaignProgress:
+    with deps.db.transaction() as conn:
+        campaign = campaigns.get_campaign(conn, campaign_id)
+        by_status = campaigns.recipient_counts(conn, campaign_id)
+        return CampaignProgress(
+            campaign_id=campaign_id,
+            state=campaign.state,
+            account=campaign.account,
+            total=sum(by_status.values()),
+            by_status=by_status,
+            batches_by_state=campaigns.batch_counts(conn, campaign_id),
+            dropped=campaigns.dropped_counts(conn, campaign_id),
+        )
+
+
+def export_recipients(deps: Deps, campaign_id: int, out: IO[bytes]) -> None:
+    with deps.db.transaction() as conn:
+        campaigns.get_campaign(conn, campaign_id)  # NotFoundError for a wrong id
+        recipients.export_csv(conn, campaign_id, out)
+
+
+def pause_campaign(deps: Deps, campaign_id: int) -> None:
+    """Batches already sent go on being tracked; pending ones wait (claims need ``running``)."""
+    _move(deps, campaign_id, {CampaignState.RUNNING, CampaignState.SCHEDULED}, CampaignState.PAUSED)
+
+
+def resume_campaign(deps: Deps, campaign_id: int) -> None:
+    with deps.db.transaction() as conn:
+        started = conn.execute(
+            text("SELECT started_at IS NOT NULL FROM campaigns WHERE id = :id"), {"id": campaign_id}
+        ).scalar_one_or_none()
+    if started is None:
+        raise NotFoundError(f"no campaign {campaign_id}")
+    to = CampaignState.RUNNING if started else CampaignState.SCHEDULED
+    _move(deps, campaign_id, {CampaignState.PAUSED}, to)
+    if to is CampaignState.SCHEDULED:
+        deps.publisher.plan(campaign_id)
+
+
+def cancel_campaign(deps: Deps, campaign_id: int) -> int:
+    """Stop what has not left; ask the provider to drop what it holds for later. Returns how
+    many recipients were cancelled."""
+    with deps.db.transaction() as conn:
+        campaign = campaigns.get_campaign(conn, campaign_id, lock=True)
+        if campaign.state in (CampaignState.DONE, CampaignState.CANCELLED):
+            raise IllegalTransitionError(f"campaign {campaign_id} is already {campaign.state}")
+        campaigns.move(conn, campaign_id, from_states={campaign.state}, to=CampaignState.CANCELLED)
+        conn.execute(
+            text(
+                "UPDATE batches SET state = 'cancelled', finished_at = now(), updated_at = now() "
+                "WHERE campaign_id = :c AND state IN ('pending', 'held')"
+            ),
+            {"c": campaign_id},
+        )
+        held_by_provider = (
+            conn.execute(
+                text(
+                    "SELECT id, seq, provider_ref FROM batches WHERE campaign_id = :c "
+                    "AND state = 'submitted' AND provider_ref IS NOT NULL"
+                ),
+                {"c": campaign_id},
+            ).all()
+            if campaign.options.get("provider_scheduling") and campaign.send_at > deps.clock()
+            else []
+        )
+        cancelled = conn.execute(
+            text(
+                "UPDATE recipients SET status = 'cancelled', updated_at = now(), status_at = now() "
+                "WHERE campaign_id = :c AND status = 'queued'"
+            ),
+            {"c": campaign_id},
+        ).rowcount
+    if held_by_provider:
+        adapter = deps.adapters(campaign.account)
+        for batch_id, seq, ref in held_by_provider:
+            try:
+                adapter.cancel(ref)
+            except ProviderError as exc:
+                log.error("could not cancel batch %s at %s: %s", batch_id, adapter.name, exc)
+                continue
+            with deps.db.transaction() as conn:
+                batches.set_state(
+                    conn,
+                    batch_id,
+                    BatchState.CANCELLED,
+                    from_states={BatchState.SUBMITTED},
+                    next_poll_at=None,
+                )
+                cancelled += recipients.set_batch_status(
+                    conn,
+                    campaign_id,
+                    seq,
+                    RecipientStatus.CANCELLED,
+                    from_statuses=(RecipientStatus.SUBMITTED,),
+                    source="operator",
+                    description="deleted at the provider before its send time",
+                )
+    return cancelled
+
+
+def resend_batch(deps: Deps, batch_id: int) -> None:
+    """Operator's decision: send an ``unknown`` or ``held`` batch again, accepting that an
+    unknown one may reach some recipients twice."""
+    with deps.db.transaction() as conn:
+        batch = batches.get_batch(conn, batch_id)
+        if batch is None:
+            raise NotFoundError(f"no batch {batch_id}")
+        if batch.state not in (BatchState.UNKNOWN, BatchState.HELD):
+            raise IllegalTransitionError(
+                f"batch {batch_id} is {batch.state}; only unknown or held batches are re-sent"
+            )
+        recipients.set_batch_status(
+            conn,
+            batch.campaign_id,
+            batch.seq,
+            RecipientStatus.QUEUED,
+            from_statuses=(RecipientStatus.UNKNOWN,),
+            source="operator",
+            description="re-sent by an operator",
+        )
+        batches.set_state(
+            conn,
+            batch_id,
+            BatchState.PENDING,
+            from_states={BatchState.UNKNOWN, BatchState.HELD},
+            attempts=0,
+            published_at=None,
+            due_at=deps.clock(),
+        )
+        campaigns.move(
+            conn, batch.campaign_id, from_states={CampaignState.DONE}, to=CampaignState.RUNNING
+        )
+    deps.publisher.submit([batch_id])
+
+
+def _move(deps: Deps, campaign_id: int, from_states: set[CampaignState], to: CampaignState) -> None:
+    with deps.db.transaction() as conn:
+        campaign = campaigns.get_campaign(conn, campaign_id)
+        if not campaigns.move(conn, campaign_id, from_states=from_states, to=to):
+            raise IllegalTransitionError(
+                f"campaign {campaign_id} is {campaign.state}; cannot become {to}"
+            )

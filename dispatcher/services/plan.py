@@ -1,0 +1,33 @@
+"""plan: when a campaign's time comes, create its batches and wake one submit task per batch.
+
+Recipients already carry their batch number (given in input order as they were copied in),
+so planning is one INSERT ... SELECT ... GROUP BY, whatever the campaign's size.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dispatcher.domain.statuses import CampaignState
+from dispatcher.persistence import batches, campaigns
+from dispatcher.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def plan_campaign(deps: Deps, campaign_id: int) -> list[int]:
+    """Create the batches of a due campaign; a second call finds it running and does nothing."""
+    now = deps.clock()
+    with deps.db.transaction() as conn:
+        campaign = campaigns.get_campaign(conn, campaign_id, lock=True)
+        if campaign.state is not CampaignState.SCHEDULED:
+            return []
+        if campaign.send_at > now and not campaign.options.get("provider_scheduling"):
+            return []  # not due: the sweeper starts it when it is
+        batch_ids = batches.create_batches(conn, campaign_id, due_at=now)
+        campaigns.move(
+            conn, campaign_id, from_states={CampaignState.SCHEDULED}, to=CampaignState.RUNNING
+        )
+    log.info("campaign %s planned into %s batches", campaign_id, len(batch_ids))
+    deps.publisher.submit(batch_ids)
+    return batch_ids
