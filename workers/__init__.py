@@ -1,0 +1,1 @@
+"""The Celery side: the app, thin tasks and the beat schedule."""

@@ -1,0 +1,34 @@
+"""The Celery app of the workers and beat: ``celery -A workers.app worker|beat``.
+
+At-least-once delivery without duplicates: late acks, rejected (so redelivered) when a worker
+dies, prefetch 1, JSON only, time limits. Duplicates are stopped by the database claim, not
+by the broker.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from dispatcher.logs import configure_logging
+from dispatcher.queueing import broker_config
+from dispatcher.runtime import resolve_endpoints
+from dispatcher.settings import get_settings
+from workers.beat import beat_schedule
+
+settings = get_settings()
+configure_logging(settings.log_level)
+
+app = Celery("dispatcher", include=["workers.tasks"])
+app.conf.update(
+    broker_config(resolve_endpoints(settings).broker_url, settings.visibility_timeout_seconds),
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_time_limit=settings.timings.task_time_limit_seconds,
+    task_soft_time_limit=max(1, settings.timings.task_time_limit_seconds - 30),
+    worker_hijack_root_logger=False,
+    worker_send_task_events=True,  # for Flower
+    task_send_sent_event=True,
+    beat_schedule=beat_schedule(settings.timings),
+    enable_utc=True,
+)

@@ -1,0 +1,24 @@
+"""Celery beat's schedule: the sweeper (due campaigns, lost or due batches, due polls) and the
+reaper. Their intervals come from settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatcher.queueing import REAP_TASK, SWEEP_TASK
+from dispatcher.settings import Timings
+
+
+def beat_schedule(timings: Timings) -> dict[str, dict[str, Any]]:
+    return {
+        "sweep": {
+            "task": SWEEP_TASK,
+            "schedule": timings.sweep_interval_seconds,
+            "options": {"expires": timings.sweep_interval_seconds * 4},
+        },
+        "reap": {
+            "task": REAP_TASK,
+            "schedule": timings.reap_interval_seconds,
+            "options": {"expires": timings.reap_interval_seconds * 4},
+        },
+    }
