@@ -1,0 +1,80 @@
+"""Builds the sandbox ASGI application: shared context, provider emulators, admin API.
+
+Adding a provider means writing one :class:`~dispatcher.sandbox.context.ProviderEmulator`
+subclass and listing it in :data:`EMULATORS`; the store, timeline, fault rules, callback
+dispatcher and admin API are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+
+from dispatcher.sandbox.admin import AdminApi
+from dispatcher.sandbox.callbacks import CallbackDispatcher, Sender
+from dispatcher.sandbox.config import SandboxConfig
+from dispatcher.sandbox.context import Clock, ProviderEmulator, SandboxContext
+from dispatcher.sandbox.faults import FaultInjector
+from dispatcher.sandbox.smsmode import SmsmodeEmulator
+from dispatcher.sandbox.store import Store
+from dispatcher.sandbox.timeline import Timeline
+
+EMULATORS: tuple[type[ProviderEmulator], ...] = (SmsmodeEmulator,)
+
+
+def build_context(
+    config: SandboxConfig, clock: Clock | None = None, callback_sender: Sender | None = None
+) -> SandboxContext:
+    """The shared state, with the config's fault rules installed."""
+    now = clock or time.time
+    store = Store(config)
+    endpoints = {e.name: frozenset(e.endpoints) for e in EMULATORS}
+    faults = FaultInjector(endpoints, seed=config.fault_seed)
+    for raw in config.faults:
+        faults.add(raw)
+    return SandboxContext(
+        config=config,
+        clock=now,
+        store=store,
+        timeline=Timeline(config.timeline),
+        faults=faults,
+        callbacks=CallbackDispatcher(config.callbacks, now, store, callback_sender),
+    )
+
+
+def create_app(
+    config: SandboxConfig | None = None,
+    *,
+    clock: Clock | None = None,
+    callback_sender: Sender | None = None,
+) -> Starlette:
+    """The sandbox application.
+
+    ``clock`` (seconds since the epoch) and ``callback_sender`` are for tests: a fake clock
+    moves reports forward without sleeping, a fake sender records callbacks. The callback
+    loop runs only while the application's lifespan is active (uvicorn, or a ``TestClient``
+    used as a context manager); without it, ``app.state.sandbox.callbacks.drain()`` sends
+    what is due. ``app.state.sandbox`` is the :class:`SandboxContext`.
+    """
+    ctx = build_context(config or SandboxConfig(), clock, callback_sender)
+    emulators = {cls.name: cls(ctx) for cls in EMULATORS}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(ctx.callbacks.run(), name="sandbox-callbacks")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    routes = [route for emulator in emulators.values() for route in emulator.routes()]
+    routes += AdminApi(ctx, emulators).routes()
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.sandbox = ctx
+    return app
