@@ -1,0 +1,1 @@
+"""The small HTTP service: producers' API (token-authenticated) and provider callbacks."""

@@ -1,0 +1,213 @@
+"""HTTP service.
+
+    POST /campaigns                      enqueue (JSON; ``Authorization: Bearer <token>``)
+    GET  /campaigns/{id}                 progress
+    GET  /campaigns/{id}/recipients.csv  export
+    POST /campaigns/{id}/pause|resume|cancel
+    GET|POST /callbacks/{provider}/{account}/{secret}   delivery reports pushed by providers
+    GET  /health
+
+Producer tokens come from ``DISPATCHER_API_TOKENS``; a callback is accepted only with the
+account's ``callback_secret`` in its path. Service calls are synchronous and run in
+Starlette's thread pool.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import IO, Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from dispatcher.domain.statuses import CampaignKind
+from dispatcher.errors import (
+    CampaignValidationError,
+    ConfigurationError,
+    IdempotencyConflictError,
+    IllegalTransitionError,
+    NotFoundError,
+)
+from dispatcher.providers.base import CallbackError
+from dispatcher.services import campaigns as campaign_service
+from dispatcher.services.callbacks import apply_callback
+from dispatcher.services.deps import Deps
+from dispatcher.services.enqueue import CampaignRequest, enqueue
+
+log = logging.getLogger(__name__)
+
+ACTIONS: dict[str, Callable[[Deps, int], object]] = {
+    "pause": campaign_service.pause_campaign,
+    "resume": campaign_service.resume_campaign,
+    "cancel": campaign_service.cancel_campaign,
+}
+
+
+def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
+    with spool:
+        while chunk := spool.read(1 << 16):
+            yield chunk
+
+
+class CampaignIn(BaseModel):
+    """The body of POST /campaigns (schemas/messages/campaign_request.schema.json)."""
+
+    account: str
+    text: str
+    recipients: list[str | dict[str, Any]] = Field(min_length=1)
+    sender: str | None = None
+    send_at: datetime | None = None
+    idempotency_key: str | None = None
+    kind: CampaignKind = CampaignKind.NOTIFICATION
+    invalid: Literal["reject", "drop"] = "reject"
+    default_region: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
+    if deps_factory is None:
+        from dispatcher.runtime import default_deps
+
+        deps_factory = default_deps
+    get_deps = deps_factory
+
+    def authorised(request: Request) -> bool:
+        tokens = [t.get_secret_value() for t in get_deps().settings.api_tokens]
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        return bool(given) and any(hmac.compare_digest(given, t) for t in tokens)
+
+    async def create_campaign(request: Request) -> Response:
+        if not authorised(request):
+            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
+        try:
+            body = CampaignIn.model_validate(await request.json())
+        except (ValidationError, ValueError) as exc:
+            return JSONResponse({"error": "invalid body", "detail": str(exc)}, status_code=422)
+        key = request.headers.get("idempotency-key") or body.idempotency_key
+        try:
+            campaign_request = CampaignRequest(
+                account=body.account,
+                text=body.text,
+                recipients=body.recipients,
+                sender=body.sender,
+                send_at=body.send_at,
+                idempotency_key=key,
+                kind=body.kind,
+                invalid=body.invalid,
+                default_region=body.default_region,
+                options=body.options,
+            )
+            campaign_id = await run_in_threadpool(enqueue, get_deps(), campaign_request)
+        except CampaignValidationError as exc:
+            return JSONResponse(
+                {
+                    "error": "campaign rejected",
+                    "problems": [str(p) for p in exc.problems],
+                    "more": exc.more,
+                },
+                status_code=422,
+            )
+        except IdempotencyConflictError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=409)
+        except ConfigurationError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        return JSONResponse({"id": campaign_id}, status_code=201)
+
+    async def show_campaign(request: Request) -> Response:
+        if not authorised(request):
+            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
+        campaign_id = int(request.path_params["campaign_id"])
+        try:
+            progress = await run_in_threadpool(
+                campaign_service.campaign_status, get_deps(), campaign_id
+            )
+        except NotFoundError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        return JSONResponse(
+            {
+                "id": campaign_id,
+                "state": progress.state.value,
+                "account": progress.account,
+                "recipients": progress.total,
+                "final": progress.final,
+                "by_status": {s.value: n for s, n in progress.by_status.items()},
+                "batches": {s.value: n for s, n in progress.batches_by_state.items()},
+                "dropped": dict(progress.dropped),
+            }
+        )
+
+    async def export(request: Request) -> Response:
+        if not authorised(request):
+            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
+        campaign_id = int(request.path_params["campaign_id"])
+        # Spooled to disk past a few MB, so a million-row export keeps the service's memory flat.
+        spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 (closed by _chunks)
+        try:
+            await run_in_threadpool(
+                campaign_service.export_recipients, get_deps(), campaign_id, spool
+            )
+        except NotFoundError as exc:
+            spool.close()
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        spool.seek(0)
+        return StreamingResponse(_chunks(spool), media_type="text/csv")
+
+    async def act(request: Request) -> Response:
+        if not authorised(request):
+            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
+        campaign_id = int(request.path_params["campaign_id"])
+        action = ACTIONS.get(request.path_params["action"])
+        if action is None:
+            return JSONResponse({"error": "actions are pause, resume and cancel"}, status_code=404)
+        try:
+            await run_in_threadpool(action, get_deps(), campaign_id)
+        except NotFoundError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        except IllegalTransitionError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=409)
+        return JSONResponse({"id": campaign_id, "done": request.path_params["action"]})
+
+    async def callback(request: Request) -> Response:
+        deps = get_deps()
+        provider, account = request.path_params["provider"], request.path_params["account"]
+        try:
+            settings = deps.settings.account(account)
+        except ConfigurationError:
+            return PlainTextResponse("unknown account", status_code=404)
+        secret = settings.callback_secret.get_secret_value() if settings.callback_secret else ""
+        if (
+            settings.provider != provider
+            or not secret
+            or not hmac.compare_digest(request.path_params["secret"], secret)
+        ):
+            return PlainTextResponse("forbidden", status_code=403)
+        params = dict(request.query_params)
+        if request.method == "POST":
+            params.update({k: str(v) for k, v in (await request.form()).items()})
+        try:
+            outcome = await run_in_threadpool(apply_callback, deps, settings.name, params)
+        except CallbackError as exc:
+            return PlainTextResponse(f"bad report: {exc}", status_code=400)
+        return PlainTextResponse(f"OK {outcome.applied}")
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/campaigns", create_campaign, methods=["POST"]),
+            Route("/campaigns/{campaign_id:int}", show_campaign),
+            Route("/campaigns/{campaign_id:int}/recipients.csv", export),
+            Route("/campaigns/{campaign_id:int}/{action:str}", act, methods=["POST"]),
+            Route("/callbacks/{provider}/{account}/{secret}", callback, methods=["GET", "POST"]),
+        ]
+    )

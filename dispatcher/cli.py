@@ -1,0 +1,266 @@
+"""``dispatcher``: the command line of producers and operators."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from dispatcher.errors import CampaignValidationError, DispatcherError
+from dispatcher.logs import configure_logging
+from dispatcher.settings import get_settings
+
+
+@click.group()
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default: settings).")
+def cli(log_level: str | None) -> None:
+    """Bulk SMS campaigns: enqueue, plan, submit, track."""
+    configure_logging(log_level or get_settings().log_level)
+
+
+@cli.command()
+@click.option("--recipients", "count", default=10_000, show_default=True, help="Campaign size.")
+@click.option("--workers", default=1, show_default=True)
+@click.option("--concurrency", default=2, show_default=True, help="Processes per worker.")
+@click.option(
+    "--timeout", default=300.0, show_default=True, help="Seconds to wait for final statuses."
+)
+@click.option("--keep-data", is_flag=True, help="Keep the temporary data directory and logs.")
+def demo(count: int, workers: int, concurrency: int, timeout: float, keep_data: bool) -> None:
+    """Run a real campaign end to end against the built-in provider sandbox."""
+    from dispatcher.local.demo import run_demo
+
+    summary = run_demo(
+        recipients=count,
+        workers=workers,
+        concurrency=concurrency,
+        timeout=timeout,
+        keep_data=keep_data,
+    )
+    sys.exit(0 if summary.complete else 1)
+
+
+@cli.command()
+@click.option("--sandbox/--no-sandbox", default=True, show_default=True)
+@click.option("--api/--no-api", default=True, show_default=True)
+@click.option("--workers", default=1, show_default=True)
+@click.option("--concurrency", default=2, show_default=True)
+def up(sandbox: bool, api: bool, workers: int, concurrency: int) -> None:
+    """Run the local stack (embedded servers unless configured) until Ctrl-C."""
+    from dispatcher.local.stack import LocalStack, StackOptions
+
+    settings = get_settings()
+    options = StackOptions(
+        data_dir=settings.data_dir.resolve(),
+        database_url=settings.database_url,
+        broker_url=settings.broker_url,
+        sandbox=sandbox,
+        api=api,
+        workers=workers,
+        concurrency=concurrency,
+        publish=True,
+    )
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    with LocalStack(options) as stack:
+        assert stack.endpoints is not None
+        click.echo(f"database  {stack.endpoints.database_url}")
+        click.echo(f"broker    {stack.endpoints.broker_url}")
+        if stack.sandbox_url:
+            click.echo(f"sandbox   {stack.sandbox_url} (account 'sandbox-smsmode')")
+        if stack.api_url:
+            click.echo(f"api       {stack.api_url}")
+        for process in stack.processes:
+            click.echo(f"{process.name:<9} pid {process.pid}, log {process.log_path}")
+        click.echo("Ctrl-C stops everything.")
+        try:
+            while not stopping and all(p.alive() for p in stack.processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply the database migrations."""
+    from dispatcher.persistence.database import Database
+    from dispatcher.persistence.migrate import upgrade
+    from dispatcher.runtime import resolve_endpoints
+
+    upgrade(Database(resolve_endpoints(get_settings()).database_url))
+    click.echo("database is at the latest revision")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def api(host: str, port: int) -> None:
+    """Run the HTTP service (producers' API and provider callbacks)."""
+    import uvicorn
+
+    from dispatcher.api.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, access_log=False, log_config=None)
+
+
+@cli.command()
+@click.option("--account", required=True)
+@click.option("--text", "message", required=True)
+@click.option(
+    "--recipients",
+    "path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="CSV file with a number column (or one number per line).",
+)
+@click.option("--sender")
+@click.option("--send-at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"]))
+@click.option("--key", "idempotency_key", help="Idempotency key.")
+@click.option("--kind", type=click.Choice(["notification", "marketing"]), default="notification")
+@click.option("--drop-invalid", is_flag=True, help="Leave invalid numbers out instead of refusing.")
+@click.option("--option", "opts", multiple=True, help="key=value, e.g. stop=1 or method=GET.")
+def enqueue(
+    account: str,
+    message: str,
+    path: Path,
+    sender: str | None,
+    send_at: datetime | None,
+    idempotency_key: str | None,
+    kind: str,
+    drop_invalid: bool,
+    opts: tuple[str, ...],
+) -> None:
+    """Enqueue a campaign from a CSV file and print its id."""
+    from dispatcher import enqueue_campaign
+
+    options: dict[str, object] = {}
+    for item in opts:
+        key, _, value = item.partition("=")
+        options[key] = (
+            int(value) if value.isdigit() else {"true": True, "false": False}.get(value, value)
+        )
+    try:
+        campaign_id = enqueue_campaign(
+            account=account,
+            text=message,
+            recipients=path,
+            sender=sender,
+            send_at=send_at,
+            idempotency_key=idempotency_key,
+            kind=kind,
+            invalid="drop" if drop_invalid else "reject",
+            options=options,
+        )
+    except CampaignValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(campaign_id)
+
+
+@cli.command()
+@click.argument("campaign_id", type=int)
+def status(campaign_id: int) -> None:
+    """Recipients per status and batches per state, as JSON."""
+    from dispatcher import campaign_status
+
+    progress = campaign_status(campaign_id)
+    click.echo(
+        json.dumps(
+            {
+                "campaign": campaign_id,
+                "state": progress.state,
+                "account": progress.account,
+                "recipients": progress.total,
+                "by_status": {s.value: n for s, n in progress.by_status.items()},
+                "batches": {s.value: n for s, n in progress.batches_by_state.items()},
+                "dropped": dict(progress.dropped),
+            },
+            indent=2,
+        )
+    )
+
+
+@cli.command()
+@click.argument("campaign_id", type=int)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File (default: stdout).")
+def export(campaign_id: int, output: Path | None) -> None:
+    """Every recipient of a campaign as CSV."""
+    from dispatcher import export_recipients
+
+    if output is None:
+        export_recipients(campaign_id, sys.stdout.buffer)
+        return
+    with output.open("wb") as handle:
+        export_recipients(campaign_id, handle)
+
+
+@cli.command(name="pause")
+@click.argument("campaign_id", type=int)
+def pause_cmd(campaign_id: int) -> None:
+    """Stop sending new batches (sent ones are still tracked)."""
+    from dispatcher import pause_campaign
+
+    pause_campaign(campaign_id)
+
+
+@cli.command(name="resume")
+@click.argument("campaign_id", type=int)
+def resume_cmd(campaign_id: int) -> None:
+    from dispatcher import resume_campaign
+
+    resume_campaign(campaign_id)
+
+
+@cli.command(name="cancel")
+@click.argument("campaign_id", type=int)
+def cancel_cmd(campaign_id: int) -> None:
+    """Cancel what has not been sent (and what the provider holds for later)."""
+    from dispatcher import cancel_campaign
+
+    click.echo(f"{cancel_campaign(campaign_id)} recipients cancelled")
+
+
+@cli.command(name="resend-batch")
+@click.argument("batch_id", type=int)
+@click.option(
+    "--i-accept-duplicates",
+    is_flag=True,
+    required=True,
+    help="An unknown batch may have been sent: re-sending it may send some SMS twice.",
+)
+def resend_batch_cmd(batch_id: int, i_accept_duplicates: bool) -> None:
+    """Send an unknown or held batch again, on purpose."""
+    from dispatcher.runtime import default_deps
+    from dispatcher.services.campaigns import resend_batch
+
+    resend_batch(default_deps(), batch_id)
+
+
+@cli.command()
+@click.argument("account")
+def balance(account: str) -> None:
+    """The provider's credit balance for an account."""
+    from dispatcher.providers.registry import adapter_for
+
+    click.echo(adapter_for(get_settings().account(account)).balance())
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except DispatcherError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

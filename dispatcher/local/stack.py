@@ -1,0 +1,212 @@
+"""The whole product on one machine, as real processes: embedded or configured PostgreSQL and
+Redis, the provider sandbox, Celery workers, Celery beat and the HTTP service.
+
+Used by ``dispatcher demo``, ``dispatcher up``, the integration tests and the benchmark. Every
+process is started here and stopped here by its PID.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from dispatcher.local.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, wait_for_port
+from dispatcher.local.processes import ManagedProcess, log_contains, python, start_process
+from dispatcher.persistence.database import Database
+from dispatcher.persistence.migrate import upgrade
+from dispatcher.queueing import QUEUES
+from dispatcher.runtime import Endpoints, publish_endpoints, withdraw_endpoints
+
+log = logging.getLogger(__name__)
+
+SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 (the sandbox's public test token)
+
+
+@dataclass
+class StackOptions:
+    data_dir: Path
+    database_url: str | None = None  # None: embedded
+    broker_url: str | None = None  # None: embedded
+    sandbox: bool = True
+    sandbox_config: Path | None = None
+    sandbox_fast: bool = False
+    workers: int = 1
+    concurrency: int = 2
+    queues: tuple[str, ...] = QUEUES
+    beat: bool = True
+    api: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+    # Accounts pointed at the sandbox: name -> extra account settings (e.g. read_timeout).
+    sandbox_accounts: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {"sandbox-smsmode": {}}
+    )
+    publish: bool = False  # write <data_dir>/services.env for other processes
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.processes: list[ManagedProcess] = []
+        self._embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
+        self.endpoints: Endpoints | None = None
+        self.sandbox_url: str | None = None
+        self.api_url: str | None = None
+        self.env: dict[str, str] = {}
+
+    @property
+    def log_dir(self) -> Path:
+        return self.options.data_dir / "logs"
+
+    def __enter__(self) -> LocalStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        opts = self.options
+        opts.data_dir.mkdir(parents=True, exist_ok=True)
+        self.endpoints = Endpoints(
+            opts.database_url or self._embed(EmbeddedPostgres(opts.data_dir)),
+            opts.broker_url or self._embed(EmbeddedRedis(opts.data_dir)),
+        )
+        db = Database(self.endpoints.database_url, pool_size=1)
+        upgrade(db)
+        db.dispose()
+        self.env = {
+            "DISPATCHER_DATABASE_URL": self.endpoints.database_url,
+            "DISPATCHER_BROKER_URL": self.endpoints.broker_url,
+            "DISPATCHER_DATA_DIR": str(opts.data_dir),
+            **opts.env,
+        }
+        if opts.sandbox:
+            self._start_sandbox()
+        if opts.api:
+            self._start_api()
+        for n in range(opts.workers):
+            self.start_worker(f"worker{n + 1}")
+        if opts.beat:
+            self.start_beat()
+        if opts.publish:
+            publish_endpoints(opts.data_dir, self.endpoints)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+        for server in reversed(self._embedded):
+            server.stop()
+        self._embedded.clear()
+        if self.options.publish:
+            withdraw_endpoints(self.options.data_dir)
+
+    # -- processes --------------------------------------------------------------------------
+
+    def start_worker(
+        self, name: str, *, queues: tuple[str, ...] | None = None, concurrency: int | None = None
+    ) -> ManagedProcess:
+        argv = [
+            python(),
+            "-m",
+            "celery",
+            "-A",
+            "workers.app",
+            "worker",
+            "-Q",
+            ",".join(queues or self.options.queues),
+            "-c",
+            str(concurrency or self.options.concurrency),
+            "-n",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "INFO",
+        ]
+        return self._start(name, argv, log_contains(" ready."))
+
+    def start_beat(self) -> ManagedProcess:
+        schedule = self.options.data_dir / "beat-schedule"
+        argv = [
+            python(),
+            "-m",
+            "celery",
+            "-A",
+            "workers.app",
+            "beat",
+            "-s",
+            str(schedule),
+            "-l",
+            "INFO",
+        ]
+        return self._start("beat", argv, log_contains("beat: Starting"))
+
+    def sandbox_account_env(self, account: str, extra: Mapping[str, str]) -> dict[str, str]:
+        """Settings that point an sMsmode account at the sandbox."""
+        assert self.sandbox_url is not None
+        prefix = f"DISPATCHER_ACCOUNTS__{account.upper().replace('-', '_')}__"
+        values = {
+            "provider": "smsmode",
+            "base_url": self.sandbox_url,
+            "access_token": SANDBOX_TOKEN,
+            **extra,
+        }
+        return {prefix + key.upper(): value for key, value in values.items()}
+
+    def _start_sandbox(self) -> None:
+        port = free_port()
+        argv = [python(), "-m", "dispatcher.sandbox", "--host", "127.0.0.1", "--port", str(port)]
+        if self.options.sandbox_config:
+            argv += ["--config", str(self.options.sandbox_config)]
+        if self.options.sandbox_fast:
+            argv.append("--fast")
+        self._start("sandbox", argv, lambda _: _port_open(port))
+        self.sandbox_url = f"http://127.0.0.1:{port}"
+        for account, extra in self.options.sandbox_accounts.items():
+            for key, value in self.sandbox_account_env(account, extra).items():
+                self.env.setdefault(key, value)
+
+    def _start_api(self) -> None:
+        port = free_port()
+        argv = [python(), "-m", "dispatcher.cli", "api", "--host", "127.0.0.1", "--port", str(port)]
+        self.api_url = f"http://127.0.0.1:{port}"
+        self.env.setdefault("DISPATCHER_CALLBACK_BASE_URL", self.api_url)
+        self._start("api", argv, lambda _: _port_open(port))
+
+    def _start(
+        self, name: str, argv: list[str], ready: Callable[[ManagedProcess], bool]
+    ) -> ManagedProcess:
+        process = start_process(name, argv, env=self.env, log_dir=self.log_dir, ready=ready)
+        self.processes.append(process)
+        log.info("started %s (pid %s)", name, process.pid)
+        return process
+
+    def _embed(self, server: EmbeddedPostgres | EmbeddedRedis) -> str:
+        url = server.start()
+        self._embedded.append(server)
+        return url
+
+    def sandbox(self) -> httpx.Client:
+        """A client for the sandbox's admin API (``/_sandbox/...``)."""
+        assert self.sandbox_url is not None
+        return httpx.Client(base_url=self.sandbox_url, timeout=10)
+
+
+def _port_open(port: int) -> bool:
+    try:
+        wait_for_port(port, timeout=0.05)
+    except TimeoutError:
+        return False
+    return True
