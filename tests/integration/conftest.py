@@ -1,0 +1,112 @@
+"""One real stack for the integration session: PostgreSQL (a fresh database), Redis (the
+session's own database index), the provider sandbox, a Celery worker, Celery beat and the HTTP
+service, as separate processes started and stopped by PID.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dispatcher.local.stack import LocalStack, StackOptions
+from dispatcher.runtime import build_deps
+from dispatcher.services.deps import Deps
+from dispatcher.settings import load_settings
+from tests.support.servers import TestServers, fresh_database, test_servers
+
+pytestmark = pytest.mark.integration
+
+CALLBACK_SECRET = "push-secret-for-tests"
+
+FAST_TIMINGS = {
+    "DISPATCHER_TIMINGS__SWEEP_INTERVAL_SECONDS": "0.5",
+    "DISPATCHER_TIMINGS__REAP_INTERVAL_SECONDS": "1",
+    "DISPATCHER_TIMINGS__REPUBLISH_AFTER_SECONDS": "3",
+    "DISPATCHER_TIMINGS__RETRY_BASE_SECONDS": "0.2",
+    "DISPATCHER_TIMINGS__RETRY_CAP_SECONDS": "1",
+    "DISPATCHER_TIMINGS__POLL_FIRST_DELAY_SECONDS": "0.5",
+    "DISPATCHER_TIMINGS__POLL_GROWTH": "1.5",
+    "DISPATCHER_TIMINGS__POLL_MAX_INTERVAL_SECONDS": "2",
+    "DISPATCHER_TIMINGS__SEND_LEASE_MARGIN_SECONDS": "1",
+    "DISPATCHER_TIMINGS__NOTHING_SENT_RETRY_SECONDS": "1",
+    "DISPATCHER_API_TOKENS": '["producer-token-for-tests"]',
+}
+
+# Accounts on the sandbox, each for one kind of test.
+SANDBOX_ACCOUNTS = {
+    "sandbox-smsmode": {},
+    "sandbox-get": {"method": "GET"},
+    "sandbox-push": {"callback_secret": CALLBACK_SECRET},
+    # Gives up waiting for an answer after 1 s: the sandbox's slow faults outlast it.
+    "sandbox-slow": {"read_timeout": "1", "connect_timeout": "1"},
+}
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServers]:
+    with test_servers(tmp_path_factory.mktemp("servers")) as found:
+        print(f"\nintegration servers: {found.source}")
+        yield found
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: TestServers) -> Iterator[str]:
+    with fresh_database(servers.admin_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def stack(
+    servers: TestServers, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
+    options = StackOptions(
+        data_dir=Path(tmp_path_factory.mktemp("stack")),
+        database_url=database_url,
+        broker_url=servers.redis_url,
+        sandbox_fast=True,
+        workers=1,
+        concurrency=3,
+        beat=True,
+        api=True,
+        env=FAST_TIMINGS,
+        sandbox_accounts=SANDBOX_ACCOUNTS,
+    )
+    with LocalStack(options) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def deps(stack: LocalStack) -> Iterator[Deps]:
+    """The test process's own wiring, with the settings the workers have."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key in [k for k in os.environ if k.startswith("DISPATCHER_")]:
+            patch.delenv(key)
+        for key, value in stack.env.items():
+            patch.setenv(key, value)
+        settings = load_settings(_env_file=None)
+    wired = build_deps(settings)
+    yield wired
+    wired.db.dispose()
+
+
+@pytest.fixture
+def sandbox(stack: LocalStack) -> Iterator[httpx.Client]:
+    """The sandbox's admin API; faults set by a test are removed after it."""
+    with stack.sandbox() as client:
+        yield client
+        client.delete("/_sandbox/faults")
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def marker() -> str:
+    """A word unique to one test, put in its campaign's text to aim faults and find submissions."""
+    return f"T{next(_counter)}x{uuid.uuid4().hex[:6]}"

@@ -1,0 +1,80 @@
+"""Small helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from dispatcher.domain.models import CampaignProgress
+from dispatcher.local.sample import french_mobiles
+from dispatcher.services.campaigns import campaign_status
+from dispatcher.services.deps import Deps
+from tests.support.waiting import wait_until
+
+_seeds = itertools.count(1)
+
+
+def mobiles(count: int, *, suffix: str) -> list[str]:
+    """Distinct valid French mobiles ending in ``suffix`` (the sandbox decides a number's
+    final report by its last two digits: 99 delivery error, 98 routing error, 97 invalid,
+    96 expired, 95 never final)."""
+    return list(french_mobiles(count, seed=next(_seeds), suffix=suffix))
+
+
+def plain_mobiles(count: int, seed: int | None = None) -> list[str]:
+    """Distinct valid French mobiles that the sandbox delivers (none ends in 95-99)."""
+    avoid = ("95", "96", "97", "98", "99")
+    return list(french_mobiles(count, seed=seed if seed is not None else next(_seeds), avoid=avoid))
+
+
+def wait_settled(deps: Deps, campaign_id: int, timeout: float = 60.0) -> CampaignProgress:
+    def probe() -> CampaignProgress | None:
+        progress = campaign_status(deps, campaign_id)
+        return progress if progress.settled else None
+
+    return wait_until(probe, timeout=timeout, what=f"campaign {campaign_id} to settle")
+
+
+def batches_of(deps: Deps, campaign_id: int) -> list[dict[str, Any]]:
+    with deps.db.transaction() as conn:
+        rows = (
+            conn.execute(
+                text("SELECT * FROM batches WHERE campaign_id = :c ORDER BY seq"),
+                {"c": campaign_id},
+            )
+            .mappings()
+            .all()
+        )
+    return [dict(r) for r in rows]
+
+
+def recipient_rows(deps: Deps, campaign_id: int) -> list[dict[str, Any]]:
+    with deps.db.transaction() as conn:
+        rows = (
+            conn.execute(
+                text("SELECT * FROM recipients WHERE campaign_id = :c ORDER BY row_no"),
+                {"c": campaign_id},
+            )
+            .mappings()
+            .all()
+        )
+    return [dict(r) for r in rows]
+
+
+def submissions(sandbox: httpx.Client, marker: str) -> list[dict[str, Any]]:
+    answer = sandbox.get(
+        "/_sandbox/submissions", params={"provider": "smsmode", "text_contains": marker}
+    )
+    answer.raise_for_status()
+    found: list[dict[str, Any]] = answer.json()["submissions"]
+    return found
+
+
+def add_fault(sandbox: httpx.Client, rule: dict[str, Any]) -> str:
+    answer = sandbox.post("/_sandbox/faults", json={"provider": "smsmode", **rule})
+    answer.raise_for_status()
+    fault_id: str = answer.json()["id"]
+    return fault_id
