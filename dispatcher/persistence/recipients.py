@@ -111,14 +111,19 @@ def set_batch_status(
     description: str | None = None,
     source: str = "submit",
     log_events: bool = True,
+    stamp: bool = True,
 ) -> int:
-    """Move every recipient of a batch that is in ``from_statuses`` to ``status``, one statement."""
+    """Move every recipient of a batch that is in ``from_statuses`` to ``status``, one statement.
+
+    ``stamp=False`` leaves ``status_at`` alone: a report of the same rank is ordered against
+    the provider's own earlier report times, not against our clock (its times have seconds only).
+    """
     # Built from constants only (statuses, CTE names); values travel as parameters.
     sql = f"""
         WITH changed AS (
             UPDATE recipients SET status = :status, provider_code = coalesce(:code, provider_code),
                    provider_text = coalesce(:description, provider_text),
-                   status_at = now(), updated_at = now()
+                   status_at = CASE WHEN :stamp THEN now() ELSE status_at END, updated_at = now()
             WHERE campaign_id = :c AND batch_seq = :s AND status = ANY(:from_statuses)
             RETURNING id, campaign_id, status, provider_code, provider_text, status_at
         ){_event_insert("changed") if log_events else " SELECT count(*) FROM changed"}
@@ -133,6 +138,7 @@ def set_batch_status(
             "s": seq,
             "from_statuses": [s.value for s in from_statuses],
             "source": source,
+            "stamp": stamp,
         },
     )
     return result.rowcount if log_events else int(result.scalar_one())

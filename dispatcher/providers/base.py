@@ -118,7 +118,12 @@ class Provider(ABC):
         options: Mapping[str, object],
         encoding: Encoding | None = None,
     ) -> list[Problem]:
-        """Problems this provider sees in a campaign (``encoding``: the batch's, once decided)."""
+        """Problems this provider sees in a campaign (``encoding``: the batch's, once decided).
+
+        Adapters extend this list with their own rules (sender, length, options).
+        """
+        if not text.strip():
+            return [Problem("text", "is empty")]
         return []
 
     def check_batch(self, batch: OutboundBatch) -> None:

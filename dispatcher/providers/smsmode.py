@@ -116,16 +116,14 @@ class SmsmodeProvider(Provider):
         options: Mapping[str, object],
         encoding: Encoding | None = None,  # the batch's, when already decided
     ) -> list[Problem]:
-        problems: list[Problem] = []
+        problems = super().validate(text=text, sender=sender, options=options, encoding=encoding)
         replies = bool(options.get("allow_replies"))
         if not isinstance(options.get("allow_replies", False), bool):  # "false" is truthy
             problems.append(Problem("options.allow_replies", "must be true or false"))
         stop = options.get("stop")
         if stop is not None and _stop(stop) is None:
             problems.append(Problem("options.stop", "must be 1 or 2 (section 3)", value=str(stop)))
-        if not text.strip():
-            problems.append(Problem("text", "must not be empty"))
-        else:
+        if text.strip():
             encoding = encoding or self.measure(text).encoding
             parts = self._parts(text, encoding, _stop(stop))
             limit = UNICODE_MAX_PARTS if encoding is Encoding.UNICODE else self.max_gsm_parts

@@ -122,8 +122,6 @@ def _campaign_values(deps: Deps, adapter: Provider, request: CampaignRequest) ->
         problems.append(
             Problem("send_at", "must be timezone-aware (e.g. datetime(..., tzinfo=UTC))")
         )
-    if not request.text or not request.text.strip():
-        problems.append(Problem("text", "is empty"))
     if options.get("provider_scheduling") and not adapter.can_schedule:
         problems.append(
             Problem("options.provider_scheduling", f"{adapter.name} cannot schedule sends")

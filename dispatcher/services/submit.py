@@ -159,6 +159,7 @@ def _record(
             RecipientStatus.SUBMITTED,
             from_statuses=QUEUED_OR_UNKNOWN,
             log_events=False,
+            stamp=False,
         )
         if not polls:
             # No report will come: the batch's work is done once the provider has it.

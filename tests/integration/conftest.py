@@ -6,6 +6,7 @@ service, as separate processes started and stopped by PID.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,11 +19,12 @@ from dispatcher.local.stack import LocalStack, StackOptions
 from dispatcher.runtime import build_deps
 from dispatcher.services.deps import Deps
 from dispatcher.settings import load_settings
-from tests.support.servers import TestServers, fresh_database, test_servers
+from tests.support.servers import ServerUrls, fresh_database, test_servers
 
 pytestmark = pytest.mark.integration
 
 CALLBACK_SECRET = "push-secret-for-tests"
+PUSH_TOKEN = "push-token"
 
 FAST_TIMINGS = {
     "DISPATCHER_TIMINGS__SWEEP_INTERVAL_SECONDS": "0.5",
@@ -42,31 +44,46 @@ FAST_TIMINGS = {
 SANDBOX_ACCOUNTS = {
     "sandbox-smsmode": {},
     "sandbox-get": {"method": "GET"},
-    "sandbox-push": {"callback_secret": CALLBACK_SECRET},
+    # Its own token, so that a test can make the sandbox refuse its polls and leave callbacks
+    # as the only way reports arrive.
+    "sandbox-push": {"callback_secret": CALLBACK_SECRET, "access_token": PUSH_TOKEN},
     # Gives up waiting for an answer after 1 s: the sandbox's slow faults outlast it.
     "sandbox-slow": {"read_timeout": "1", "connect_timeout": "1"},
+    "sandbox-push-slow": {
+        "callback_secret": CALLBACK_SECRET,
+        "read_timeout": "1",
+        "connect_timeout": "1",
+    },
+    # One request every 2 seconds, shared by every worker process.
+    "sandbox-limited": {"rate_limit": "1 per 2 seconds", "method": "GET"},
+    # Waits 6 s for an answer: long enough to kill its worker mid-request.
+    "sandbox-patient": {"read_timeout": "6", "connect_timeout": "1"},
 }
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServers]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUrls]:
     with test_servers(tmp_path_factory.mktemp("servers")) as found:
         print(f"\nintegration servers: {found.source}")
         yield found
 
 
 @pytest.fixture(scope="session")
-def database_url(servers: TestServers) -> Iterator[str]:
+def database_url(servers: ServerUrls) -> Iterator[str]:
     with fresh_database(servers.admin_url) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def stack(
-    servers: TestServers, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    servers: ServerUrls, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalStack]:
+    data_dir = Path(tmp_path_factory.mktemp("stack"))
+    sandbox_config = data_dir / "sandbox.json"
+    sandbox_config.write_text(json.dumps({"accept_any_token": True}))
     options = StackOptions(
-        data_dir=Path(tmp_path_factory.mktemp("stack")),
+        data_dir=data_dir,
+        sandbox_config=sandbox_config,
         database_url=database_url,
         broker_url=servers.redis_url,
         sandbox_fast=True,

@@ -32,7 +32,7 @@ TEST_REDIS_DB = int(os.environ.get("DISPATCHER_TEST_REDIS_DB", "13"))
 
 
 @dataclass(frozen=True)
-class TestServers:
+class ServerUrls:
     admin_url: str  # a database to connect to for CREATE/DROP DATABASE
     redis_url: str  # with the session's own database index
     source: str
@@ -54,7 +54,7 @@ def _redis_reachable(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def test_servers(work_dir: Path) -> Iterator[TestServers]:
+def test_servers(work_dir: Path) -> Iterator[ServerUrls]:
     stack = contextlib.ExitStack()
     with stack:
         admin = os.environ.get("DISPATCHER_TEST_DATABASE_URL")
@@ -80,7 +80,7 @@ def test_servers(work_dir: Path) -> Iterator[TestServers]:
             sources.append("redis: embedded")
         redis_url = f"{redis_base.rstrip('/')}/{TEST_REDIS_DB}"
         redis.Redis.from_url(redis_url).flushdb()
-        yield TestServers(admin, redis_url, ", ".join(sources))
+        yield ServerUrls(admin, redis_url, ", ".join(sources))
 
 
 def database_url(admin_url: str, name: str) -> str:

@@ -1,0 +1,151 @@
+"""Push reports: sMsmode's notification_url callbacks reach the HTTP service, authenticated
+by the secret in the URL, and are applied once."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from dispatcher.domain.statuses import RecipientStatus
+from dispatcher.local.stack import LocalStack
+from dispatcher.services.deps import Deps
+from dispatcher.services.enqueue import CampaignRequest, enqueue
+from tests.integration.conftest import CALLBACK_SECRET, PUSH_TOKEN
+from tests.integration.helpers import (
+    add_fault,
+    batches_of,
+    mobiles,
+    plain_mobiles,
+    recipient_rows,
+    submissions,
+    wait_settled,
+)
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def _events(deps: Deps, campaign_id: int, source: str, *, final: bool = False) -> int:
+    finals = "AND status IN ('delivered', 'failed', 'expired')" if final else ""
+    with deps.db.transaction() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM delivery_events WHERE campaign_id = :c AND source = :s "
+                    + finals
+                ),
+                {"c": campaign_id, "s": source},
+            ).scalar_one()
+        )
+
+
+def test_the_sandbox_calls_back_and_the_service_applies_the_reports(
+    deps: Deps, sandbox: httpx.Client, marker: str
+) -> None:
+    # Polls are refused: every report must come by callback.
+    add_fault(
+        sandbox,
+        {
+            "endpoint": "report",
+            "match": {"token": PUSH_TOKEN},
+            "action": {"type": "code", "code": "31"},
+            "times": None,
+        },
+    )
+    numbers = [*plain_mobiles(20), *mobiles(5, suffix="99")]
+    campaign_id = enqueue(
+        deps, CampaignRequest(account="sandbox-push", text=f"Push {marker}", recipients=numbers)
+    )
+
+    progress = wait_settled(deps, campaign_id)
+
+    assert progress.by_status == {RecipientStatus.DELIVERED: 20, RecipientStatus.FAILED: 5}
+    # Each final status came by callback (a "13" arriving after its final one changes nothing).
+    assert _events(deps, campaign_id, "callback", final=True) == 25
+    assert _events(deps, campaign_id, "poll") == 0
+    (accepted,) = submissions(sandbox, marker)
+    assert accepted["notification_url"].endswith(
+        f"/callbacks/smsmode/sandbox-push/{CALLBACK_SECRET}"
+    )
+
+
+def _callback_url(stack: LocalStack, secret: str = CALLBACK_SECRET) -> str:
+    return f"{stack.api_url}/callbacks/smsmode/sandbox-push/{secret}"
+
+
+def test_a_callback_with_a_wrong_secret_is_refused(stack: LocalStack) -> None:
+    answer = httpx.get(
+        _callback_url(stack, "guess"),
+        params={"numero": "33600000000", "statut": "11", "smsID": "x"},
+    )
+    assert answer.status_code == 403
+
+
+def test_a_malformed_callback_is_a_bad_request(stack: LocalStack) -> None:
+    answer = httpx.get(_callback_url(stack), params={"numero": "33600000000"})
+    assert answer.status_code == 400
+
+
+def test_the_same_report_twice_changes_nothing_the_second_time(
+    deps: Deps, stack: LocalStack, sandbox: httpx.Client, marker: str
+) -> None:
+    numbers = mobiles(2, suffix="95")  # the sandbox never finalises these
+    campaign_id = enqueue(
+        deps, CampaignRequest(account="sandbox-push", text=f"Twice {marker}", recipients=numbers)
+    )
+    ref = wait_until(
+        lambda: (
+            batches_of(deps, campaign_id)[0]["provider_ref"]
+            if batches_of(deps, campaign_id)
+            else None
+        ),
+        what="provider ref",
+    )
+    report = {
+        "numero": numbers[0],
+        "statut": "11",
+        "smsID": ref,
+        "date_reception": "2026-11-22 10:00:00",
+        "refClient": "ignored",
+    }
+    first = httpx.get(_callback_url(stack), params=report)
+    second = httpx.get(_callback_url(stack), params=report)
+    assert (first.status_code, first.text, second.status_code, second.text) == (
+        200,
+        "OK 1",
+        200,
+        "OK 0",
+    )
+    statuses = {r["msisdn"]: r["status"] for r in recipient_rows(deps, campaign_id)}
+    assert statuses[numbers[0]] == "delivered"
+    late = {**report, "statut": "13", "date_reception": "2026-11-22 10:05:00"}
+    assert httpx.get(_callback_url(stack), params=late).text == "OK 0"  # never undoes delivered
+
+
+def test_an_unknown_batch_is_reconciled_from_the_providers_callbacks(
+    deps: Deps, sandbox: httpx.Client, marker: str
+) -> None:
+    add_fault(
+        sandbox,
+        {
+            "endpoint": "send",
+            "match": {"text_contains": marker},
+            "action": {"type": "accept_then_timeout", "delay": 3},
+            "times": None,
+        },
+    )
+    campaign_id = enqueue(
+        deps,
+        CampaignRequest(
+            account="sandbox-push-slow", text=f"Lost {marker}", recipients=plain_mobiles(10)
+        ),
+    )
+
+    progress = wait_settled(deps, campaign_id)
+
+    assert progress.by_status == {RecipientStatus.DELIVERED: 10}
+    (batch,) = batches_of(deps, campaign_id)
+    assert batch["state"] == "done"
+    assert batch["provider_ref"] == submissions(sandbox, marker)[0]["id"]
+    assert len(submissions(sandbox, marker)) == 1

@@ -1,0 +1,115 @@
+"""One suite over every registered provider: what the pipeline relies on from any adapter."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from dispatcher.domain.models import OutboundBatch
+from dispatcher.domain.statuses import Outcome
+from dispatcher.domain.text import Encoding
+from dispatcher.providers.base import BatchTooLargeError, Provider
+from dispatcher.providers.registry import REGISTRY
+from dispatcher.settings import AccountSettings
+
+SAMPLE_ACCOUNTS = {
+    "smsmode": AccountSettings(
+        name="contract", provider="smsmode", base_url="https://provider.test", access_token="tok"
+    ),
+}
+
+
+def test_every_registered_provider_has_a_contract_sample() -> None:
+    assert set(REGISTRY) == set(SAMPLE_ACCOUNTS)
+
+
+@pytest.fixture(params=sorted(REGISTRY))
+def provider_name(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+def _adapter(name: str, handler: object = None) -> Provider:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("no request expected")
+
+    client = httpx.Client(transport=httpx.MockTransport(handler or refuse))  # type: ignore[arg-type]
+    return REGISTRY[name](SAMPLE_ACCOUNTS[name], client, retry_seconds=0)
+
+
+def _batch(method: str, count: int) -> OutboundBatch:
+    numbers = [f"3361{n:07d}" for n in range(count)]
+    return OutboundBatch(
+        batch_id=1,
+        campaign_id=1,
+        client_ref="b1",
+        text="Hello",
+        encoding=Encoding.GSM,
+        segments=1,
+        sender="SHOP",
+        msisdns=numbers,
+        recipient_ids=list(range(count)),
+        method=method,
+    )
+
+
+def test_capabilities_are_declared(provider_name: str) -> None:
+    cls = REGISTRY[provider_name]
+    assert cls.name == provider_name
+    assert cls.default_method in cls.methods
+    assert set(cls.methods) <= set(cls.max_recipients)
+
+
+def test_a_batch_over_the_limit_is_refused_before_any_request(provider_name: str) -> None:
+    adapter = _adapter(provider_name)
+    for method in adapter.methods:
+        limit = adapter.max_recipients[method]
+        adapter.check_batch(_batch(method, limit))
+        with pytest.raises(BatchTooLargeError):
+            adapter.check_batch(_batch(method, limit + 1))
+
+
+def test_requests_go_to_the_accounts_base_url_so_the_sandbox_can_stand_in(
+    provider_name: str,
+) -> None:
+    adapter = _adapter(provider_name)
+    for method in adapter.methods:
+        request = adapter.prepare_send(_batch(method, 2))
+        assert str(request.url).startswith("https://provider.test/")
+        assert request.method == method
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        (502, Outcome.TRANSIENT),
+        (503, Outcome.TRANSIENT),
+        (500, Outcome.UNKNOWN),
+        (504, Outcome.UNKNOWN),
+    ],
+)
+def test_shared_http_statuses_are_classified_as_the_providers_readme_says(
+    provider_name: str, status: int, outcome: Outcome
+) -> None:
+    adapter = _adapter(provider_name, lambda request: httpx.Response(status, text="oops"))
+    batch = _batch(adapter.default_method, 2)
+    assert adapter.execute_send(adapter.prepare_send(batch), batch).outcome is outcome
+
+
+def test_an_answer_it_cannot_read_is_unknown_never_transient(provider_name: str) -> None:
+    adapter = _adapter(provider_name, lambda request: httpx.Response(200, text="<<garbage>>"))
+    batch = _batch(adapter.default_method, 2)
+    assert adapter.execute_send(adapter.prepare_send(batch), batch).outcome is Outcome.UNKNOWN
+
+
+def test_a_read_timeout_is_unknown_and_a_refused_connection_transient(provider_name: str) -> None:
+    def timeout(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer")
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    for handler, outcome in ((timeout, Outcome.UNKNOWN), (refused, Outcome.TRANSIENT)):
+        adapter = _adapter(provider_name, handler)
+        batch = _batch(adapter.default_method, 2)
+        assert adapter.execute_send(adapter.prepare_send(batch), batch).outcome is outcome
