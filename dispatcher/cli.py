@@ -172,21 +172,7 @@ def status(campaign_id: int) -> None:
     """Recipients per status and batches per state, as JSON."""
     from dispatcher import campaign_status
 
-    progress = campaign_status(campaign_id)
-    click.echo(
-        json.dumps(
-            {
-                "campaign": campaign_id,
-                "state": progress.state,
-                "account": progress.account,
-                "recipients": progress.total,
-                "by_status": {s.value: n for s, n in progress.by_status.items()},
-                "batches": {s.value: n for s, n in progress.batches_by_state.items()},
-                "dropped": dict(progress.dropped),
-            },
-            indent=2,
-        )
-    )
+    click.echo(json.dumps(campaign_status(campaign_id).as_dict(), indent=2))
 
 
 @cli.command()

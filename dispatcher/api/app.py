@@ -131,18 +131,7 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
             )
         except NotFoundError as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
-        return JSONResponse(
-            {
-                "id": campaign_id,
-                "state": progress.state.value,
-                "account": progress.account,
-                "recipients": progress.total,
-                "final": progress.final,
-                "by_status": {s.value: n for s, n in progress.by_status.items()},
-                "batches": {s.value: n for s, n in progress.batches_by_state.items()},
-                "dropped": dict(progress.dropped),
-            }
-        )
+        return JSONResponse(progress.as_dict())
 
     async def export(request: Request) -> Response:
         if not authorised(request):

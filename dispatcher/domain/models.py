@@ -138,6 +138,19 @@ class CampaignProgress:
     batches_by_state: Mapping[BatchState, int]
     dropped: Mapping[str, int]
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the CLI and the HTTP service."""
+        return {
+            "id": self.campaign_id,
+            "state": self.state.value,
+            "account": self.account,
+            "recipients": self.total,
+            "final": self.final,
+            "by_status": {s.value: n for s, n in self.by_status.items()},
+            "batches": {s.value: n for s, n in self.batches_by_state.items()},
+            "dropped": dict(self.dropped),
+        }
+
     @property
     def final(self) -> int:
         return sum(n for s, n in self.by_status.items() if s.is_final)

@@ -182,31 +182,12 @@ def _record(
             message=f"gave up after {attempt} attempts: {message}",
         )
         return SubmitStep.HELD
-    if result.outcome is Outcome.PERMANENT:
-        batches.record_stopped(
-            conn,
-            batch.id,
-            attempt,
-            state=BatchState.FAILED,
-            outcome=result.outcome.value,
-            code=code,
-            message=message,
-        )
-        recipients.set_batch_status(
-            conn,
-            campaign.id,
-            batch.seq,
-            RecipientStatus.FAILED,
-            from_statuses=QUEUED_OR_UNKNOWN,
-            code=code,
-            description=message,
-        )
-        return SubmitStep.FAILED
+    batch_state, recipient_status, from_statuses, step = _STOPPED[result.outcome]
     batches.record_stopped(
         conn,
         batch.id,
         attempt,
-        state=BatchState.UNKNOWN,
+        state=batch_state,
         outcome=result.outcome.value,
         code=code,
         message=message,
@@ -215,12 +196,31 @@ def _record(
         conn,
         campaign.id,
         batch.seq,
-        RecipientStatus.UNKNOWN,
-        from_statuses=(RecipientStatus.QUEUED,),
+        recipient_status,
+        from_statuses=from_statuses,
         code=code,
         description=message,
     )
-    return SubmitStep.UNKNOWN
+    return step
+
+
+# Where sending stops without acceptance: the batch's state, its recipients' status, which
+# recipients change, and the step reported. An unknown outcome leaves recipients that already
+# have a report alone.
+_STOPPED = {
+    Outcome.PERMANENT: (
+        BatchState.FAILED,
+        RecipientStatus.FAILED,
+        QUEUED_OR_UNKNOWN,
+        SubmitStep.FAILED,
+    ),
+    Outcome.UNKNOWN: (
+        BatchState.UNKNOWN,
+        RecipientStatus.UNKNOWN,
+        (RecipientStatus.QUEUED,),
+        SubmitStep.UNKNOWN,
+    ),
+}
 
 
 def backoff(attempt: int, timings: Timings) -> float:

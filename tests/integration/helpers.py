@@ -78,3 +78,7 @@ def add_fault(sandbox: httpx.Client, rule: dict[str, Any]) -> str:
     answer.raise_for_status()
     fault_id: str = answer.json()["id"]
     return fault_id
+
+
+def batch_states(deps: Deps, campaign_id: int) -> list[str]:
+    return [b["state"] for b in batches_of(deps, campaign_id)]

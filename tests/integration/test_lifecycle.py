@@ -15,6 +15,7 @@ from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
     add_fault,
+    batch_states,
     batches_of,
     plain_mobiles,
     recipient_rows,
@@ -77,7 +78,7 @@ def test_provider_scheduling_hands_the_send_time_to_smsmode_and_cancel_deletes_i
     send_at = datetime(2030, 6, 1, 8, 30, tzinfo=UTC)  # 10:30 in Paris (summer time)
     campaign_id = _enqueue(deps, marker, 5, send_at=send_at, options={"provider_scheduling": True})
     wait_until(
-        lambda: [b["state"] for b in batches_of(deps, campaign_id)] == ["submitted"],
+        lambda: batch_states(deps, campaign_id) == ["submitted"],
         what="batch handed to the provider",
     )
     (accepted,) = submissions(sandbox, marker)
@@ -87,7 +88,7 @@ def test_provider_scheduling_hands_the_send_time_to_smsmode_and_cancel_deletes_i
 
     assert submissions(sandbox, marker)[0]["deleted"] is True
     assert {r["status"] for r in recipient_rows(deps, campaign_id)} == {"cancelled"}
-    assert [b["state"] for b in batches_of(deps, campaign_id)] == ["cancelled"]
+    assert batch_states(deps, campaign_id) == ["cancelled"]
 
 
 def test_a_batch_that_keeps_failing_transiently_stops_for_an_operator_who_can_resend_it(
@@ -103,9 +104,7 @@ def test_a_batch_that_keeps_failing_transiently_stops_for_an_operator_who_can_re
         },
     )
     campaign_id = _enqueue(deps, marker, 4)
-    wait_until(
-        lambda: [b["state"] for b in batches_of(deps, campaign_id)] == ["held"], what="batch held"
-    )
+    wait_until(lambda: batch_states(deps, campaign_id) == ["held"], what="batch held")
     (batch,) = batches_of(deps, campaign_id)
     assert batch["attempts"] == deps.settings.timings.submit_max_attempts
     assert {r["status"] for r in recipient_rows(deps, campaign_id)} == {"queued"}

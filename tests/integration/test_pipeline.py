@@ -15,6 +15,7 @@ from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
     add_fault,
+    batch_states,
     batches_of,
     mobiles,
     plain_mobiles,
@@ -154,7 +155,7 @@ def test_a_timeout_after_the_provider_accepted_leaves_the_batch_unknown_and_sent
     numbers = plain_mobiles(30)
     campaign_id = _campaign(deps, marker, numbers, account="sandbox-slow")
 
-    wait_until(lambda: _batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
+    wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
     # Give the sweeper and the reaper several rounds, past the send lease, to (wrongly) act.
     time.sleep(5)
 
@@ -179,7 +180,7 @@ def test_a_dropped_connection_after_accepting_is_unknown_too(
         },
     )
     campaign_id = _campaign(deps, marker, plain_mobiles(3))
-    wait_until(lambda: _batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
+    wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
     assert len(submissions(sandbox, marker)) == 1
 
 
@@ -228,7 +229,3 @@ def test_wiping_redis_mid_campaign_loses_nothing_and_doubles_nothing(
     assert progress.by_status == {RecipientStatus.DELIVERED: 6000}
     accepted = [n for s in submissions(sandbox, marker) for n in s["numbers"]]
     assert sorted(accepted) == sorted(numbers)
-
-
-def _batch_states(deps: Deps, campaign_id: int) -> list[str]:
-    return [b["state"] for b in batches_of(deps, campaign_id)]

@@ -13,6 +13,7 @@ from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
     add_fault,
+    batch_states,
     batches_of,
     plain_mobiles,
     recipient_rows,
@@ -41,13 +42,15 @@ def test_a_batch_whose_worker_died_while_sending_becomes_unknown_and_is_not_rese
             account="sandbox-patient", text=f"Crash {marker}", recipients=plain_mobiles(20)
         ),
     )
-    wait_until(lambda: _states(deps, campaign_id) == ["sending"], timeout=30, what="batch sending")
+    wait_until(
+        lambda: batch_states(deps, campaign_id) == ["sending"], timeout=30, what="batch sending"
+    )
     workers = [p for p in stack.processes if p.name.startswith("worker") and p.alive()]
     for worker in workers:
         worker.kill()
     stack.start_worker(f"worker-after-crash-{marker}")
 
-    wait_until(lambda: _states(deps, campaign_id) == ["unknown"], timeout=40, what="reaper")
+    wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], timeout=40, what="reaper")
     time.sleep(3)  # several sweeps: none may send the batch again
 
     (batch,) = batches_of(deps, campaign_id)
@@ -58,7 +61,3 @@ def test_a_batch_whose_worker_died_while_sending_becomes_unknown_and_is_not_rese
     )
     assert {r["status"] for r in recipient_rows(deps, campaign_id)} == {"unknown"}
     assert len(submissions(sandbox, marker)) == 1
-
-
-def _states(deps: Deps, campaign_id: int) -> list[str]:
-    return [b["state"] for b in batches_of(deps, campaign_id)]
