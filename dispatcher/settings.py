@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +48,9 @@ class AccountSettings(BaseModel):
     timezone: str = "Europe/Paris"  # for provider-side dates such as sMsmode's date_envoi
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
+    # Provider-specific settings, validated by the provider's adapter (see its ``Options``):
+    # DISPATCHER_ACCOUNTS__<NAME>__OPTIONS__<KEY>.
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("base_url")
     @classmethod

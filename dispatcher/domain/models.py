@@ -98,11 +98,20 @@ class SendResult:
     recipients: Sequence[RecipientResult] = ()
     # Seconds the provider asks us to wait before the next request (request-rate limits).
     retry_after: float | None = None
+    # The provider refused for its request-rate limit: wait for the window, and do not count
+    # the attempt against the batch (Envoyer SMS Pro's HTTP 400 over its hourly limit).
+    rate_limited: bool = False
 
 
 @dataclass(frozen=True)
 class Report:
-    """One delivery report for one recipient, as the provider gave it and as we read it."""
+    """One delivery report for one recipient, as the provider gave it and as we read it.
+
+    A report names its recipient by one of: ``recipient_id`` (our id, given to providers that
+    take a reference per recipient, e.g. SMSFactor's gsmsmsid), ``message_id`` (the provider's
+    id for that one recipient, e.g. the bulk gateway's), or ``msisdn`` within its submission
+    (``provider_ref``, e.g. sMsmode's smsID).
+    """
 
     msisdn: str
     status: RecipientStatus
@@ -112,6 +121,22 @@ class Report:
     provider_ref: str | None = None
     client_ref: str | None = None
     recipient_id: int | None = None
+    message_id: str | None = None
+    # The provider says the recipient asked to receive no more SMS (Envoyer's "en STOP SMS").
+    opted_out: bool = False
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """An SMS a recipient sent us (a reply, or an SMS to a rented number)."""
+
+    from_msisdn: str
+    text: str
+    received_at: datetime | None = None
+    to: str | None = None  # our number or short code
+    provider_ref: str | None = None  # the submission it answers, when the provider links it
+    client_ref: str | None = None
+    message_id: str | None = None  # the provider's id of this inbound SMS, for de-duplication
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
-from dispatcher.domain.models import OutboundBatch, PollResult, Report, SendResult
+from dispatcher.domain.models import InboundMessage, OutboundBatch, PollResult, Report, SendResult
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import GSM_BASIC, GSM_EXTENDED, Encoding, TextMeasure, measure
 from dispatcher.errors import ConfigurationError, Problem
 from dispatcher.providers.http import Exchange, exchange
-from dispatcher.settings import AccountSettings
+from dispatcher.settings import AccountSettings, account_env_var
+
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
 # What an HTTP status proves when a provider's document says nothing more specific.
 GENERIC_HTTP_OUTCOMES: Mapping[int, Outcome] = {
@@ -73,6 +76,10 @@ class Provider(ABC):
     accepts_callbacks: ClassVar[bool] = False
     can_schedule: ClassVar[bool] = False
     can_cancel: ClassVar[bool] = False
+    # Campaign options this provider understands, beyond the common ones (see services.enqueue).
+    campaign_options: ClassVar[frozenset[str]] = frozenset()
+    # The provider keeps its own STOP list that we can read and write (Envoyer SMS Pro).
+    manages_stop_list: ClassVar[bool] = False
     gsm_basic: ClassVar[frozenset[str]] = GSM_BASIC
     gsm_extended: ClassVar[frozenset[str]] = GSM_EXTENDED
     http_outcomes: ClassVar[Mapping[int, Outcome]] = GENERIC_HTTP_OUTCOMES
@@ -176,7 +183,12 @@ class Provider(ABC):
         raise NotImplementedError(f"{self.name} has no delivery-report endpoint")
 
     def parse_callback(self, params: Mapping[str, str]) -> list[Report]:
+        """Delivery reports pushed to ``/callbacks/<provider>/<account>/<secret>``."""
         raise NotImplementedError(f"{self.name} sends no delivery-report callbacks")
+
+    def parse_inbound(self, params: Mapping[str, str]) -> list[InboundMessage]:
+        """SMS sent to us, pushed to ``/inbound/<provider>/<account>/<secret>``."""
+        raise NotImplementedError(f"{self.name} forwards no inbound SMS")
 
     # -- account ----------------------------------------------------------------------------
 
@@ -186,7 +198,35 @@ class Provider(ABC):
     def cancel(self, provider_ref: str) -> None:
         raise NotImplementedError(f"{self.name} cannot cancel a scheduled send")
 
+    def discover_rate_limit(self) -> str | None:
+        """The account's real request-rate limit, asked of the provider ("500 per 60 minutes"),
+        or None when the provider does not say. Called rarely: the answer is cached."""
+        return None
+
+    def stop_list_contains(self, msisdn: str) -> bool:
+        raise NotImplementedError(f"{self.name} keeps no STOP list")
+
+    def stop_list_add(self, msisdn: str) -> None:
+        raise NotImplementedError(f"{self.name} keeps no STOP list")
+
+    def stop_list_remove(self, msisdn: str) -> None:
+        raise NotImplementedError(f"{self.name} keeps no STOP list")
+
     # -- shared helpers ---------------------------------------------------------------------
+
+    def account_options(self, model: type[OptionsT]) -> OptionsT:
+        """The account's ``options`` validated by ``model``; errors name the variable to set."""
+        try:
+            return model.model_validate(self.account.options)
+        except ValidationError as exc:
+            lines = [
+                f"{account_env_var(self.account.name, 'options__' + '__'.join(map(str, e['loc'])))}"
+                f": {e['msg']}"
+                for e in exc.errors()
+            ]
+            raise ConfigurationError(
+                f"account {self.account.name!r} ({self.name}) options:\n  " + "\n  ".join(lines)
+            ) from None
 
     def url(self, path: str) -> str:
         return f"{self.account.base_url}/{path.lstrip('/')}"

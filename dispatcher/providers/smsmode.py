@@ -19,7 +19,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
-from dispatcher.domain.models import OutboundBatch, PollResult, Report, SendResult
+from dispatcher.domain.models import (
+    InboundMessage,
+    OutboundBatch,
+    PollResult,
+    Report,
+    SendResult,
+)
 from dispatcher.domain.statuses import Outcome, RecipientStatus
 from dispatcher.domain.text import Encoding
 from dispatcher.errors import (
@@ -61,18 +67,6 @@ _ERRORS: Mapping[Outcome, type[ProviderError]] = {
     Outcome.TRANSIENT: TransientProviderError,
     Outcome.PERMANENT: PermanentProviderError,
 }
-
-
-@dataclass(frozen=True)
-class InboundReply:
-    """A recipient's answer to a ``classe_msg=4`` SMS (section 13)."""
-
-    from_msisdn: str
-    text: str
-    received_at: datetime | None
-    provider_ref: str | None  # smsID of the SMS the reply is linked to
-    client_ref: str | None  # refClient of that SMS
-    reply_id: str  # responseID: the same reply notified twice has the same id
 
 
 @dataclass(frozen=True)
@@ -282,21 +276,23 @@ class SmsmodeProvider(Provider):
         client_ref = _optional(params, "refClient")
         return [self._report(msisdn, code, sms_id, occurred_at=occurred, client_ref=client_ref)]
 
-    def parse_reply(self, params: Mapping[str, str]) -> InboundReply:
+    def parse_inbound(self, params: Mapping[str, str]) -> list[InboundMessage]:
         """The reply notification of section 13, sent to the URL set in the account settings.
 
         ``numero`` there is sMsmode's short number and ``emetteur`` the person who replied.
         """
         if "message" not in params:
             raise CallbackError("reply callback without message")
-        return InboundReply(
+        reply = InboundMessage(
             from_msisdn=_required(params, "emetteur"),
             text=params["message"],
             received_at=self._local_time(params, "date_reception", REPLY_DATE),
+            to=_optional(params, "numero"),
             provider_ref=_optional(params, "smsID"),
             client_ref=_optional(params, "refClient"),
-            reply_id=_required(params, "responseID"),
+            message_id=_required(params, "responseID"),
         )
+        return [reply]
 
     def submission_status(self, provider_ref: str) -> SubmissionStatus:
         """The status of a whole submission (section 11), e.g. ``0 | Sent``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 
@@ -27,12 +27,15 @@ EMULATORS: tuple[type[ProviderEmulator], ...] = (SmsmodeEmulator,)
 
 
 def build_context(
-    config: SandboxConfig, clock: Clock | None = None, callback_sender: Sender | None = None
+    config: SandboxConfig,
+    clock: Clock | None = None,
+    callback_sender: Sender | None = None,
+    emulators: Sequence[type[ProviderEmulator]] = EMULATORS,
 ) -> SandboxContext:
     """The shared state, with the config's fault rules installed."""
     now = clock or time.time
     store = Store(config)
-    endpoints = {e.name: frozenset(e.endpoints) for e in EMULATORS}
+    endpoints = {e.name: frozenset(e.endpoints) for e in emulators}
     faults = FaultInjector(endpoints, seed=config.fault_seed)
     for raw in config.faults:
         faults.add(raw)
@@ -51,6 +54,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     callback_sender: Sender | None = None,
+    emulators: Sequence[type[ProviderEmulator]] = EMULATORS,
 ) -> Starlette:
     """The sandbox application.
 
@@ -58,10 +62,11 @@ def create_app(
     moves reports forward without sleeping, a fake sender records callbacks. The callback
     loop runs only while the application's lifespan is active (uvicorn, or a ``TestClient``
     used as a context manager); without it, ``app.state.sandbox.callbacks.drain()`` sends
-    what is due. ``app.state.sandbox`` is the :class:`SandboxContext`.
+    what is due. ``app.state.sandbox`` is the :class:`SandboxContext`. ``emulators`` lets a
+    test build an app with only the providers it exercises.
     """
-    ctx = build_context(config or SandboxConfig(), clock, callback_sender)
-    emulators = {cls.name: cls(ctx) for cls in EMULATORS}
+    ctx = build_context(config or SandboxConfig(), clock, callback_sender, emulators)
+    instances = {cls.name: cls(ctx) for cls in emulators}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -73,8 +78,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    routes = [route for emulator in emulators.values() for route in emulator.routes()]
-    routes += AdminApi(ctx, emulators).routes()
+    routes = [route for emulator in instances.values() for route in emulator.routes()]
+    routes += AdminApi(ctx, instances).routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = ctx
     return app

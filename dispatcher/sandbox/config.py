@@ -40,6 +40,10 @@ DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - a public test token, not a secre
 DEFAULT_BALANCE = 1_000_000_000.0
 
 
+#: Top-level config sections owned by an emulator other than sMsmode's.
+PROVIDER_SECTIONS = ("envoyer", "smsfactor", "bulkgw")
+
+
 class ConfigError(ValueError):
     """The configuration document is invalid."""
 
@@ -87,6 +91,9 @@ class SandboxConfig:
     smsmode: SmsmodeConfig = field(default_factory=SmsmodeConfig)
     faults: tuple[Mapping[str, Any], ...] = ()
     fault_seed: int = 0
+    #: Raw sections of the other providers ("envoyer", "smsfactor", "bulkgw"): each emulator
+    #: parses and validates its own section, so adding a provider does not touch this file.
+    providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def fast(self) -> SandboxConfig:
         """Same config with sub-second report delays, for tests and demos."""
@@ -222,6 +229,7 @@ def _sandbox(data: Mapping[str, Any]) -> SandboxConfig:
         "smsmode",
         "faults",
         "fault_seed",
+        *PROVIDER_SECTIONS,
     }
     d = _object(data, keys, "the config")
     base = SandboxConfig()
@@ -240,4 +248,5 @@ def _sandbox(data: Mapping[str, Any]) -> SandboxConfig:
         smsmode=_smsmode(d.get("smsmode", {})),
         faults=tuple(faults),
         fault_seed=_int(d.get("fault_seed", 0), "fault_seed"),
+        providers={k: _object(d[k], set(d[k]), k) for k in PROVIDER_SECTIONS if k in d},
     )

@@ -127,6 +127,7 @@ class Store:
 
     def __init__(self, config: SandboxConfig) -> None:
         self._account_configs: tuple[AccountConfig, ...] = config.accounts
+        self._declared: dict[str, AccountConfig] = {}
         self._accept_any = config.accept_any_token
         self._any_balance = config.any_token_balance
         self._rng = random.Random()
@@ -141,15 +142,23 @@ class Store:
 
     def reset(self) -> None:
         """Forget submissions and counters; balances back to their configured values."""
-        self.accounts = {
-            a.token: Account(a.token, a.balance, a.postpaid) for a in self._account_configs
-        }
+        configured = [*self._account_configs, *self._declared.values()]
+        self.accounts = {a.token: Account(a.token, a.balance, a.postpaid) for a in configured}
         self.submissions.clear()
         self.counters.clear()
         self._seen.clear()
         self.accepted_submissions = 0
         self.accepted_recipients = 0
         self.duplicate_recipients = 0
+
+    def declare_account(self, account: AccountConfig) -> Account:
+        """An account an emulator defines from its own config section (its key is the
+        emulator's choice, e.g. ``envoyer:LOGIN``); it survives ``reset``."""
+        self._declared[account.token] = account
+        found = self.accounts[account.token] = Account(
+            account.token, account.balance, account.postpaid
+        )
+        return found
 
     def account(self, token: str) -> Account | None:
         """The account of a token; unknown tokens get one when ``accept_any_token`` is set."""

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.domain.models import Report
+from dispatcher.domain.models import InboundMessage, Report
 from dispatcher.domain.statuses import Outcome, RecipientStatus
 from dispatcher.errors import PermanentProviderError, UnknownOutcomeError
 from dispatcher.providers.base import CallbackError
-from dispatcher.providers.smsmode import InboundReply, SubmissionStatus
+from dispatcher.providers.smsmode import SubmissionStatus
 
 from ._smsmode import TOKEN, answering, provider, raising, response
 
@@ -231,14 +231,17 @@ SECTION_13 = (
 
 
 def test_section_13_example_reply() -> None:
-    assert provider().parse_reply(query(SECTION_13)) == InboundReply(
-        from_msisdn="33601020304",
-        text="bonjour",
-        received_at=datetime(2013, 1, 1, 12, 22, 33, tzinfo=PARIS),
-        provider_ref="abcd1234",
-        client_ref="monclient123",
-        reply_id="azertyu123",
-    )
+    assert provider().parse_inbound(query(SECTION_13)) == [
+        InboundMessage(
+            from_msisdn="33601020304",
+            text="bonjour",
+            received_at=datetime(2013, 1, 1, 12, 22, 33, tzinfo=PARIS),
+            to="36034",
+            provider_ref="abcd1234",
+            client_ref="monclient123",
+            message_id="azertyu123",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -251,7 +254,7 @@ def test_section_13_example_reply() -> None:
     ],
 )
 def test_reply_variants(changes: dict[str, str | None], field: str, value: object) -> None:
-    assert getattr(provider().parse_reply(query(SECTION_13, **changes)), field) == value
+    assert getattr(provider().parse_inbound(query(SECTION_13, **changes))[0], field) == value
 
 
 @pytest.mark.parametrize(
@@ -266,7 +269,7 @@ def test_reply_variants(changes: dict[str, str | None], field: str, value: objec
 )
 def test_bad_replies_are_refused(changes: dict[str, str | None], message: str) -> None:
     with pytest.raises(CallbackError, match=message):
-        provider().parse_reply(query(SECTION_13, **changes))
+        provider().parse_inbound(query(SECTION_13, **changes))
 
 
 # -- smsStatus (section 11) ------------------------------------------------------------------------
