@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from dispatcher.cache import RedisCache
 from dispatcher.errors import ConfigurationError
 from dispatcher.persistence.database import Database
 from dispatcher.providers.base import Provider
@@ -91,6 +92,7 @@ def build_deps(settings: Settings, publisher: Publisher | None = None) -> Deps:
         or CeleryPublisher(producer_app(endpoints.broker_url, settings.visibility_timeout_seconds)),
         limiter=RedisRateLimiter(endpoints.broker_url),
         adapters=adapter,
+        cache=RedisCache(endpoints.broker_url),
     )
 
 

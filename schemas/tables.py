@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -123,6 +125,11 @@ recipients = Table(
     ),
 )
 Index("recipients_batch", recipients.c.campaign_id, recipients.c.batch_seq)
+Index(
+    "recipients_provider_message_id",
+    recipients.c.provider_message_id,
+    postgresql_where=text("provider_message_id IS NOT NULL"),
+)
 
 delivery_events = Table(
     "delivery_events",
@@ -139,6 +146,23 @@ delivery_events = Table(
 )
 Index("delivery_events_recipient", delivery_events.c.recipient_id)
 Index("delivery_events_campaign", delivery_events.c.campaign_id)
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("account", Text, nullable=False),
+    Column("from_msisdn", Text, nullable=False),
+    Column("to_number", Text),
+    Column("text", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True)),
+    Column("provider_ref", Text),
+    Column("client_ref", Text),
+    Column("message_id", Text),  # the provider's id of this SMS: the same one twice is kept once
+    Column("opt_out", Boolean, nullable=False, server_default=false()),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    UniqueConstraint("account", "message_id", name="inbound_messages_account_message_id"),
+)
 
 opt_outs = Table(
     "opt_outs",

@@ -5,6 +5,7 @@
     GET  /campaigns/{id}/recipients.csv  export
     POST /campaigns/{id}/pause|resume|cancel
     GET|POST /callbacks/{provider}/{account}/{secret}   delivery reports pushed by providers
+    GET|POST /inbound/{provider}/{account}/{secret}     SMS sent to us (replies, STOP)
     GET  /health
 
 Producer tokens come from ``DISPATCHER_API_TOKENS``; a callback is accepted only with the
@@ -41,6 +42,7 @@ from dispatcher.services import campaigns as campaign_service
 from dispatcher.services.callbacks import apply_callback
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
+from dispatcher.services.opt_outs import receive_inbound
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +166,15 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
             return JSONResponse({"error": str(exc)}, status_code=409)
         return JSONResponse({"id": campaign_id, "done": request.path_params["action"]})
 
-    async def callback(request: Request) -> Response:
-        deps = get_deps()
+    async def pushed(request: Request) -> tuple[str, dict[str, str]] | Response:
+        """The account a provider's push is for, and its parameters; or why it is refused.
+
+        Providers call back with no signature of their own, so the secret in the URL is the
+        proof; it is compared in constant time and never logged (see dispatcher.logs).
+        """
         provider, account = request.path_params["provider"], request.path_params["account"]
         try:
-            settings = deps.settings.account(account)
+            settings = get_deps().settings.account(account)
         except ConfigurationError:
             return PlainTextResponse("unknown account", status_code=404)
         secret = settings.callback_secret.get_secret_value() if settings.callback_secret else ""
@@ -181,11 +187,29 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
         params = dict(request.query_params)
         if request.method == "POST":
             params.update({k: str(v) for k, v in (await request.form()).items()})
+        return settings.name, params
+
+    async def callback(request: Request) -> Response:
+        found = await pushed(request)
+        if isinstance(found, Response):
+            return found
+        account, params = found
         try:
-            outcome = await run_in_threadpool(apply_callback, deps, settings.name, params)
+            outcome = await run_in_threadpool(apply_callback, get_deps(), account, params)
         except CallbackError as exc:
             return PlainTextResponse(f"bad report: {exc}", status_code=400)
         return PlainTextResponse(f"OK {outcome.applied}")
+
+    async def inbound(request: Request) -> Response:
+        found = await pushed(request)
+        if isinstance(found, Response):
+            return found
+        account, params = found
+        try:
+            outcome = await run_in_threadpool(receive_inbound, get_deps(), account, params)
+        except CallbackError as exc:
+            return PlainTextResponse(f"bad message: {exc}", status_code=400)
+        return PlainTextResponse(f"OK {outcome.received}")
 
     async def health(_: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -198,5 +222,6 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
             Route("/campaigns/{campaign_id:int}/recipients.csv", export),
             Route("/campaigns/{campaign_id:int}/{action:str}", act, methods=["POST"]),
             Route("/callbacks/{provider}/{account}/{secret}", callback, methods=["GET", "POST"]),
+            Route("/inbound/{provider}/{account}/{secret}", inbound, methods=["GET", "POST"]),
         ]
     )

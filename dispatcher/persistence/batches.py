@@ -137,17 +137,22 @@ def record_retry(
     due_at: datetime,
     code: str | None,
     message: str,
+    count_attempt: bool = True,
 ) -> bool:
+    """sending -> pending, due again at ``due_at``. A refusal for the provider's request rate
+    does not count as an attempt (``count_attempt=False``): it says nothing about the batch."""
     return _update(
         conn,
         "state = 'pending', worker = NULL, lease_until = NULL, published_at = NULL, "
-        "due_at = :due_at, last_outcome = 'transient', last_code = :code, last_message = :msg",
+        "due_at = :due_at, last_outcome = 'transient', last_code = :code, last_message = :msg, "
+        "attempts = attempts - :refund",
         _AFTER_SEND,
         id=batch_id,
         attempt=attempt,
         due_at=due_at,
         code=code,
         msg=message,
+        refund=0 if count_attempt else 1,
     )
 
 

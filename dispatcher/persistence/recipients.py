@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import IO, Any
 
 from psycopg import Copy
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, text
 
-from dispatcher.domain.models import Report
 from dispatcher.domain.statuses import FINAL_STATUSES, RecipientStatus
 from dispatcher.persistence.database import raw_connection
 
@@ -126,7 +124,7 @@ def set_batch_status(
                    status_at = CASE WHEN :stamp THEN now() ELSE status_at END, updated_at = now()
             WHERE campaign_id = :c AND batch_seq = :s AND status = ANY(:from_statuses)
             RETURNING id, campaign_id, status, provider_code, provider_text, status_at
-        ){_event_insert("changed") if log_events else " SELECT count(*) FROM changed"}
+        ){event_insert("changed") if log_events else " SELECT count(*) FROM changed"}
     """  # noqa: S608
     result = conn.execute(
         text(sql),
@@ -144,68 +142,13 @@ def set_batch_status(
     return result.rowcount if log_events else int(result.scalar_one())
 
 
-def _event_insert(cte: str) -> str:
+def event_insert(cte: str) -> str:
+    """The INSERT that logs every row a CTE changed as a delivery event."""
     return f"""
         INSERT INTO delivery_events (recipient_id, campaign_id, status, raw_code, raw_text,
                                      source, occurred_at)
         SELECT id, campaign_id, status, provider_code, provider_text, :source, status_at
         FROM {cte}"""  # noqa: S608
-
-
-def apply_reports(
-    conn: Connection,
-    campaign_id: int,
-    seq: int | None,
-    reports: Sequence[Report],
-    *,
-    source: str,
-    received_at: datetime,
-) -> int:
-    """Apply reports in one statement; returns how many recipients changed.
-
-    A report changes a recipient when it ranks higher, or when it ranks the same, is not final,
-    and is not older than what we have (so "gateway delivered" can follow "sent", but nothing
-    follows "delivered"). The same report twice changes nothing the second time.
-    """
-    if not reports:
-        return 0
-    batch_filter = "AND r.batch_seq = :s" if seq is not None else ""
-    sql = f"""
-        WITH incoming AS (
-            SELECT DISTINCT ON (msisdn) * FROM unnest(
-                CAST(:msisdns AS text[]), CAST(:statuses AS text[]), CAST(:codes AS text[]),
-                CAST(:texts AS text[]), CAST(:ats AS timestamptz[]))
-              AS t(msisdn, status, code, text, at)
-            ORDER BY msisdn, {rank_sql("t.status")} DESC, at DESC
-        ), changed AS (
-            UPDATE recipients r
-            SET status = i.status, provider_code = i.code, provider_text = i.text,
-                status_at = i.at, updated_at = now()
-            FROM incoming i
-            WHERE r.campaign_id = :c {batch_filter} AND r.msisdn = i.msisdn
-              AND r.status <> ALL(:finals)
-              AND ({rank_sql("i.status")} > {rank_sql("r.status")}
-                   OR ({rank_sql("i.status")} = {rank_sql("r.status")}
-                       AND r.provider_code IS DISTINCT FROM i.code
-                       AND i.at >= coalesce(r.status_at, '-infinity')))
-            RETURNING r.id, r.campaign_id, r.status, r.provider_code, r.provider_text, r.status_at
-        ){_event_insert("changed")}
-    """  # noqa: S608
-    result = conn.execute(
-        text(sql),
-        {
-            "msisdns": [r.msisdn for r in reports],
-            "statuses": [r.status.value for r in reports],
-            "codes": [r.raw_code for r in reports],
-            "texts": [r.raw_text for r in reports],
-            "ats": [r.occurred_at or received_at for r in reports],
-            "c": campaign_id,
-            "s": seq,
-            "finals": FINAL_VALUES,
-            "source": source,
-        },
-    )
-    return result.rowcount
 
 
 def unsettled_in_batch(conn: Connection, campaign_id: int, seq: int) -> int:

@@ -2,7 +2,7 @@
 
 The URL carries a secret per account (``/callbacks/<provider>/<account>/<secret>``): providers
 such as sMsmode call back with a plain GET and no signature, so knowing the URL is the proof.
-The same report twice changes nothing (see recipients.apply_reports).
+The same report twice changes nothing (see persistence.reports).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from sqlalchemy import Connection
 from dispatcher.domain.models import Batch, Report
 from dispatcher.domain.refs import batch_id_from_client_ref
 from dispatcher.domain.statuses import BatchState
-from dispatcher.persistence import batches, campaigns, recipients
+from dispatcher.persistence import batches, campaigns, reports
 from dispatcher.providers.base import Provider
 from dispatcher.services.deps import Deps
-from dispatcher.services.track import settle_batch
+from dispatcher.services.track import record_opt_outs, settle_batch
 from dispatcher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,32 +50,60 @@ def apply_callback(deps: Deps, account: str, params: Mapping[str, str]) -> Callb
 
 
 def apply_pushed_reports(
-    deps: Deps, adapter: Provider, reports: Sequence[Report]
+    deps: Deps, adapter: Provider, pushed: Sequence[Report]
 ) -> CallbackOutcome:
-    groups: dict[tuple[str | None, str | None], list[Report]] = defaultdict(list)
-    for report in reports:
-        groups[(report.provider_ref, report.client_ref)].append(report)
-    applied = unmatched = 0
+    """Apply reports that name their submission (sMsmode's smsID, with our refClient) or only
+    the provider's per-recipient id (the bulk gateway's message id)."""
+    account = adapter.account.name
     now = deps.clock()
+    applied = unmatched = 0
     with deps.db.transaction() as conn:
-        for (provider_ref, ref), group in groups.items():
-            batch = None
-            if provider_ref is not None:
-                batch = batches.find_by_provider_ref(conn, adapter.account.name, provider_ref)
-                if batch is None:
-                    batch = _reconcile(
-                        deps, conn, adapter, provider_ref, batch_id_from_client_ref(ref)
-                    )
-            if batch is None:
+        for (campaign_id, seq), group, batch_id in _targets(deps, conn, adapter, pushed):
+            if campaign_id is None:
                 unmatched += len(group)
                 continue
-            applied += recipients.apply_reports(
-                conn, batch.campaign_id, batch.seq, group, source="callback", received_at=now
+            applied += reports.apply_reports(
+                conn, campaign_id, seq, group, source="callback", received_at=now
             )
-            settle_batch(conn, batch.id, batch.campaign_id, batch.seq)
+            record_opt_outs(conn, adapter.name, group)
+            if batch_id is not None:
+                settle_batch(conn, batch_id, campaign_id, seq)
     if unmatched:
-        log.warning("%s callback report(s) on %s matched no batch", unmatched, adapter.account.name)
+        log.warning("%s pushed report(s) on %s matched no batch", unmatched, account)
     return CallbackOutcome(applied, unmatched)
+
+
+Target = tuple[tuple[int | None, int], list[Report], int | None]
+
+
+def _targets(
+    deps: Deps, conn: Connection, adapter: Provider, pushed: Sequence[Report]
+) -> list[Target]:
+    """Group reports by the batch they belong to: ((campaign, seq), reports, batch id)."""
+    by_submission: dict[tuple[str | None, str | None], list[Report]] = defaultdict(list)
+    by_message: dict[str, Report] = {}
+    for report in pushed:
+        if report.provider_ref is None and report.message_id:
+            by_message[report.message_id] = report
+        else:
+            by_submission[(report.provider_ref, report.client_ref)].append(report)
+    targets: list[Target] = []
+    for (provider_ref, ref), group in by_submission.items():
+        batch = None
+        if provider_ref is not None:
+            batch = batches.find_by_provider_ref(conn, adapter.account.name, provider_ref)
+            if batch is None:
+                batch = _reconcile(deps, conn, adapter, provider_ref, batch_id_from_client_ref(ref))
+        if batch is None:
+            targets.append(((None, 0), group, None))
+        else:
+            targets.append(((batch.campaign_id, batch.seq), group, batch.id))
+    located = reports.locate_message_ids(conn, adapter.account.name, list(by_message))
+    grouped: dict[tuple[int | None, int], list[Report]] = defaultdict(list)
+    for message_id, report in by_message.items():
+        grouped[located.get(message_id, (None, 0))].append(report)
+    targets += [(where, group, None) for where, group in grouped.items()]
+    return targets
 
 
 def _reconcile(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from dispatcher.cache import MemoryCache, SharedCache
 from dispatcher.persistence.database import Database
 from dispatcher.providers.base import Provider
 from dispatcher.ratelimit import RateLimiter
@@ -40,5 +41,6 @@ class Deps:
     publisher: Publisher
     limiter: RateLimiter
     adapters: Callable[[str], Provider]  # account name -> adapter
+    cache: SharedCache = field(default_factory=MemoryCache)
     clock: Callable[[], datetime] = utcnow
     worker: str = field(default_factory=worker_name)

@@ -32,7 +32,8 @@ from dispatcher.services.deps import Deps
 log = logging.getLogger(__name__)
 
 MAX_LISTED_PROBLEMS = 100
-KNOWN_OPTIONS = {"stop", "allow_replies", "method", "encoding", "provider_scheduling"}
+# Options every provider reads; each adapter adds its own (``campaign_options``).
+COMMON_OPTIONS = frozenset({"stop", "allow_replies", "method", "encoding", "provider_scheduling"})
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,13 @@ def _campaign_values(deps: Deps, adapter: Provider, request: CampaignRequest) ->
     """The campaign row, or every problem with the request."""
     problems: list[Problem] = []
     options = dict(request.options)
-    unknown = sorted(set(options) - KNOWN_OPTIONS)
+    known = COMMON_OPTIONS | adapter.campaign_options
+    unknown = sorted(set(options) - known)
     if unknown:
         problems.append(
-            Problem("options", f"unknown option(s) {unknown}; known: {sorted(KNOWN_OPTIONS)}")
+            Problem(
+                "options", f"unknown option(s) {unknown} for {adapter.name}; known: {sorted(known)}"
+            )
         )
     if request.send_at is not None and request.send_at.tzinfo is None:
         problems.append(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -25,8 +26,9 @@ from dispatcher.domain.models import Batch, Campaign, OutboundBatch, SendResult
 from dispatcher.domain.refs import client_ref
 from dispatcher.domain.statuses import BatchState, Outcome, RecipientStatus
 from dispatcher.errors import ConfigurationError
-from dispatcher.persistence import batches, campaigns, recipients
+from dispatcher.persistence import batches, campaigns, recipients, reports
 from dispatcher.providers.base import Provider
+from dispatcher.services import limits
 from dispatcher.services.callbacks import callback_url
 from dispatcher.services.deps import Deps
 from dispatcher.settings import Timings
@@ -70,7 +72,7 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
     except ConfigurationError as exc:
         return _hold(deps, batch, str(exc))
 
-    wait = deps.limiter.acquire(campaign.account, _rate(adapter))
+    wait = limits.take_slot(deps, adapter)
     if wait > 0:
         with deps.db.transaction() as conn:
             batches.release(
@@ -133,6 +135,21 @@ def _record(
     timings = deps.settings.timings
     now = deps.clock()
     code, message = result.code, result.description
+    if result.recipients:
+        reports.apply_send_results(conn, campaign.id, batch.seq, result.recipients)
+        result = replace(result, outcome=batch_outcome(result))
+    if result.rate_limited:
+        delay = result.retry_after if result.retry_after is not None else timings.retry_cap_seconds
+        batches.record_retry(
+            conn,
+            batch.id,
+            attempt,
+            due_at=now + _seconds(delay),
+            code=code,
+            message=f"provider's request limit: {message}",
+            count_attempt=False,
+        )
+        return SubmitStep.RATE_LIMITED
     if result.outcome is Outcome.ACCEPTED:
         polls = adapter.can_poll and result.provider_ref is not None
         horizon = (
@@ -163,7 +180,7 @@ def _record(
         )
         if not polls:
             # No report will come: the batch's work is done once the provider has it.
-            batches.finish(conn, batch.id, "accepted; provider gives no delivery reports")
+            batches.finish(conn, batch.id, "accepted; no polling (reports, if any, come pushed)")
         return SubmitStep.ACCEPTED
     if result.outcome is Outcome.TRANSIENT and attempt < timings.submit_max_attempts:
         delay = result.retry_after if result.retry_after is not None else backoff(attempt, timings)
@@ -223,6 +240,16 @@ _STOPPED = {
 }
 
 
+def batch_outcome(result: SendResult) -> Outcome:
+    """The batch's outcome from per-destination answers: retry while any destination may still
+    go (transient), submitted once any was accepted, else unknown if any may have gone."""
+    outcomes = {r.outcome for r in result.recipients}
+    for outcome in (Outcome.TRANSIENT, Outcome.ACCEPTED, Outcome.UNKNOWN):
+        if outcome in outcomes:
+            return outcome
+    return Outcome.PERMANENT
+
+
 def backoff(attempt: int, timings: Timings) -> float:
     """Capped exponential backoff with equal jitter: half fixed, half random."""
     ceiling = min(timings.retry_cap_seconds, timings.retry_base_seconds * 2.0 ** (attempt - 1))
@@ -243,10 +270,6 @@ def _hold(deps: Deps, batch: Batch, reason: str) -> SubmitStep:
         campaigns.finish_if_settled(conn, batch.campaign_id)
     log.error("batch %s held for an operator: %s", batch.id, reason)
     return SubmitStep.HELD
-
-
-def _rate(adapter: Provider) -> str:
-    return adapter.account.rate_limit or adapter.default_rate_limit
 
 
 def _send_lease(adapter: Provider, timings: Timings) -> timedelta:

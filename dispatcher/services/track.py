@@ -5,13 +5,16 @@ recipient is final or the provider's horizon has passed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import Connection
 
+from dispatcher.domain.models import Report
 from dispatcher.domain.statuses import Outcome
-from dispatcher.persistence import batches, campaigns, recipients
+from dispatcher.persistence import batches, campaigns, opt_outs, recipients, reports
+from dispatcher.services import limits
 from dispatcher.services.deps import Deps
 from dispatcher.settings import Timings
 
@@ -33,9 +36,7 @@ def poll_batch(deps: Deps, batch_id: int) -> PollStep:
     if target is None:
         return PollStep.NOT_POLLABLE
     adapter = deps.adapters(target.account)
-    wait = deps.limiter.acquire(
-        target.account, adapter.account.rate_limit or adapter.default_rate_limit
-    )
+    wait = limits.take_slot(deps, adapter)
     if wait > 0:
         with deps.db.transaction() as conn:
             batches.schedule_poll(
@@ -48,9 +49,10 @@ def poll_batch(deps: Deps, batch_id: int) -> PollStep:
     with deps.db.transaction() as conn:
         changed = 0
         if result.outcome is Outcome.ACCEPTED:
-            changed = recipients.apply_reports(
+            changed = reports.apply_reports(
                 conn, target.campaign_id, target.seq, result.reports, source="poll", received_at=now
             )
+            record_opt_outs(conn, adapter.name, result.reports)
         if settle_batch(conn, batch_id, target.campaign_id, target.seq):
             return PollStep.FINISHED
         past_horizon = target.poll_until is not None and now >= target.poll_until
@@ -90,3 +92,9 @@ def settle_batch(conn: Connection, batch_id: int, campaign_id: int, seq: int) ->
     if batches.finish(conn, batch_id, "every recipient has a final status"):
         campaigns.finish_if_settled(conn, campaign_id)
     return True
+
+
+def record_opt_outs(conn: Connection, provider: str, found: Sequence[Report]) -> int:
+    """Recipients a provider reports as opted out (Envoyer's "en STOP SMS") join our list."""
+    numbers = [r.msisdn for r in found if r.opted_out and r.msisdn]
+    return opt_outs.add(conn, numbers, source=f"provider:{provider}") if numbers else 0
