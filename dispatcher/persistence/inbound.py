@@ -25,5 +25,6 @@ def record(conn: Connection, account: str, message: InboundMessage, *, opt_out: 
             opt_out=opt_out,
         )
         .on_conflict_do_nothing(constraint="inbound_messages_account_message_id")
+        .returning(inbound_messages.c.id)
     )
-    return conn.execute(stmt).rowcount == 1
+    return conn.execute(stmt).scalar_one_or_none() is not None
