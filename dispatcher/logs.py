@@ -10,7 +10,9 @@ import logging
 import re
 
 _PATTERNS = (
-    re.compile(r"(?i)((?:accessToken|password|passwd|pwd|api_?key|token)=)[^&\s'\"]+"),
+    re.compile(
+        r"(?i)((?:accessToken|password|passwd|pwd|api_?key|token|login|username)=)[^&\s'\"]+"
+    ),
     re.compile(r"(/callbacks/[^/\s]+/[^/\s]+/)[^/\s?'\"]+"),
     re.compile(r"(?i)(authorization:\s*\w+\s+)\S+"),
     re.compile(r"(//[^:/\s@]+:)[^@\s/]+(@)"),  # user:password@host

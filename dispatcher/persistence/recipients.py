@@ -87,11 +87,15 @@ def insert_from_staging(conn: Connection, campaign_id: int, batch_size: int) -> 
 
 
 def batch_recipients(conn: Connection, campaign_id: int, seq: int) -> list[tuple[int, str]]:
-    """(id, msisdn) of a batch's recipients still waiting to be sent, in input order."""
+    """(id, msisdn) of a batch's recipients still waiting to be sent, in input order.
+
+    Only ``queued`` ones: a recipient whose send may have happened (``unknown``) is never in a
+    request again unless an operator puts it back to ``queued`` (services.campaigns).
+    """
     rows = conn.execute(
         text(
             "SELECT id, msisdn FROM recipients WHERE campaign_id = :c AND batch_seq = :s "
-            "AND status IN ('queued', 'unknown') ORDER BY row_no"
+            "AND status = 'queued' ORDER BY row_no"
         ),
         {"c": campaign_id, "s": seq},
     )

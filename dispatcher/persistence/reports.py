@@ -30,7 +30,7 @@ _MATCH = {
 def report_key(report: Report) -> tuple[str, str]:
     if report.recipient_id is not None:
         return "recipient_id", str(report.recipient_id)
-    if report.message_id and not report.msisdn:
+    if report.message_id:  # the provider's own per-recipient id: exact, whatever the number's form
         return "message_id", report.message_id
     return "msisdn", report.msisdn
 

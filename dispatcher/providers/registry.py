@@ -5,12 +5,18 @@ from __future__ import annotations
 import httpx
 
 from dispatcher.providers.base import Provider
+from dispatcher.providers.bulkgw import BulkGatewayProvider
+from dispatcher.providers.envoyer import EnvoyerProvider
 from dispatcher.providers.http import process_client
+from dispatcher.providers.smsfactor import SmsfactorProvider
 from dispatcher.providers.smsmode import SmsmodeProvider
 from dispatcher.settings import AccountSettings
 
 REGISTRY: dict[str, type[Provider]] = {
     SmsmodeProvider.name: SmsmodeProvider,
+    EnvoyerProvider.name: EnvoyerProvider,
+    SmsfactorProvider.name: SmsfactorProvider,
+    BulkGatewayProvider.name: BulkGatewayProvider,
 }
 
 

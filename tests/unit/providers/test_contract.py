@@ -13,6 +13,27 @@ from dispatcher.providers.registry import REGISTRY
 from dispatcher.settings import AccountSettings
 
 SAMPLE_ACCOUNTS = {
+    "bulkgw": AccountSettings(
+        name="contract",
+        provider="bulkgw",
+        base_url="https://provider.test",
+        username="u",
+        password="p",
+    ),
+    "smsfactor": AccountSettings(
+        name="contract",
+        provider="smsfactor",
+        base_url="https://provider.test",
+        username="u@example.com",
+        password="pw-secret",
+    ),
+    "envoyer": AccountSettings(
+        name="contract",
+        provider="envoyer",
+        base_url="https://provider.test",
+        username="u",
+        password="p",
+    ),
     "smsmode": AccountSettings(
         name="contract", provider="smsmode", base_url="https://provider.test", access_token="tok"
     ),
@@ -60,10 +81,11 @@ def test_capabilities_are_declared(provider_name: str) -> None:
     assert set(cls.methods) <= set(cls.max_recipients)
 
 
-def test_a_batch_over_the_limit_is_refused_before_any_request(provider_name: str) -> None:
+def test_a_batch_over_the_batch_size_is_refused_before_any_request(provider_name: str) -> None:
     adapter = _adapter(provider_name)
     for method in adapter.methods:
-        limit = adapter.max_recipients[method]
+        limit = adapter.batch_size(method)
+        assert limit <= adapter.max_recipients[method]
         adapter.check_batch(_batch(method, limit))
         with pytest.raises(BatchTooLargeError):
             adapter.check_batch(_batch(method, limit + 1))
