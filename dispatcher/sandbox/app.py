@@ -19,11 +19,12 @@ from dispatcher.sandbox.callbacks import CallbackDispatcher, Sender
 from dispatcher.sandbox.config import SandboxConfig
 from dispatcher.sandbox.context import Clock, ProviderEmulator, SandboxContext
 from dispatcher.sandbox.faults import FaultInjector
+from dispatcher.sandbox.bulkgw import BulkgwEmulator
 from dispatcher.sandbox.smsmode import SmsmodeEmulator
 from dispatcher.sandbox.store import Store
 from dispatcher.sandbox.timeline import Timeline
 
-EMULATORS: tuple[type[ProviderEmulator], ...] = (SmsmodeEmulator,)
+EMULATORS: tuple[type[ProviderEmulator], ...] = (SmsmodeEmulator, BulkgwEmulator)
 
 
 def build_context(

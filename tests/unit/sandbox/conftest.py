@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 
 from dispatcher.sandbox import SandboxConfig, create_app
+from dispatcher.sandbox.smsmode import SmsmodeEmulator
 from dispatcher.sandbox.callbacks import CallbackRequest
 from dispatcher.sandbox.context import SandboxContext
 
@@ -73,11 +74,17 @@ def sender() -> RecordingSender:
 
 @pytest.fixture
 def make_client(clock: FakeClock, sender: RecordingSender) -> Iterator[Callable[..., TestClient]]:
-    """Builds a client over a fresh app; keyword arguments go to :class:`SandboxConfig`."""
+    """Builds a client over a fresh sMsmode-only app; keyword arguments go to
+    :class:`SandboxConfig`."""
     clients: list[TestClient] = []
 
     def make(**config: Any) -> TestClient:
-        app = create_app(SandboxConfig(**config), clock=clock, callback_sender=sender)
+        app = create_app(
+            SandboxConfig(**config),
+            clock=clock,
+            callback_sender=sender,
+            emulators=(SmsmodeEmulator,),
+        )
         client = TestClient(app)
         clients.append(client)
         return client
