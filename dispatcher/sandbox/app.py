@@ -15,16 +15,21 @@ from collections.abc import AsyncIterator, Sequence
 from starlette.applications import Starlette
 
 from dispatcher.sandbox.admin import AdminApi
+from dispatcher.sandbox.bulkgw import BulkgwEmulator
 from dispatcher.sandbox.callbacks import CallbackDispatcher, Sender
 from dispatcher.sandbox.config import SandboxConfig
 from dispatcher.sandbox.context import Clock, ProviderEmulator, SandboxContext
 from dispatcher.sandbox.faults import FaultInjector
-from dispatcher.sandbox.bulkgw import BulkgwEmulator
+from dispatcher.sandbox.smsfactor import SmsfactorEmulator
 from dispatcher.sandbox.smsmode import SmsmodeEmulator
 from dispatcher.sandbox.store import Store
 from dispatcher.sandbox.timeline import Timeline
 
-EMULATORS: tuple[type[ProviderEmulator], ...] = (SmsmodeEmulator, BulkgwEmulator)
+EMULATORS: tuple[type[ProviderEmulator], ...] = (
+    SmsmodeEmulator,
+    SmsfactorEmulator,
+    BulkgwEmulator,
+)
 
 
 def build_context(

@@ -11,6 +11,7 @@ same requests, which keeps fault tests reproducible.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,7 +165,11 @@ def _parse_action(raw: Any) -> FaultAction:
     kind = str(raw["type"])
     if kind == "code":
         code = raw.get("code")
-        if isinstance(code, bool) or not isinstance(code, str | int) or not str(code).isdigit():
+        if (
+            isinstance(code, bool)
+            or not isinstance(code, str | int)
+            or not re.fullmatch(r"-?\d+", str(code))
+        ):
             raise FaultRuleError('a "code" action needs a numeric "code", e.g. "50"')
         return FaultAction(kind, code=str(code))
     if kind in ("http_status", "garbage"):
