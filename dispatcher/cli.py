@@ -24,6 +24,13 @@ def cli(log_level: str | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--provider",
+    type=click.Choice(["smsmode", "envoyer", "smsfactor", "bulkgw"]),
+    default="smsmode",
+    show_default=True,
+    help="Which of the sandbox's providers receives the campaign.",
+)
 @click.option("--recipients", "count", default=10_000, show_default=True, help="Campaign size.")
 @click.option("--workers", default=1, show_default=True)
 @click.option("--concurrency", default=2, show_default=True, help="Processes per worker.")
@@ -31,11 +38,14 @@ def cli(log_level: str | None) -> None:
     "--timeout", default=300.0, show_default=True, help="Seconds to wait for final statuses."
 )
 @click.option("--keep-data", is_flag=True, help="Keep the temporary data directory and logs.")
-def demo(count: int, workers: int, concurrency: int, timeout: float, keep_data: bool) -> None:
+def demo(
+    provider: str, count: int, workers: int, concurrency: int, timeout: float, keep_data: bool
+) -> None:
     """Run a real campaign end to end against the built-in provider sandbox."""
     from dispatcher.local.demo import run_demo
 
     summary = run_demo(
+        provider=provider,
         recipients=count,
         workers=workers,
         concurrency=concurrency,

@@ -7,7 +7,9 @@ the account that code calls ``"smsmode-main"`` (account names are lower-case, an
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -152,6 +154,21 @@ def load_settings(**overrides: object) -> Settings:
             path = "__".join(str(p) for p in err["loc"]).upper()
             lines.append(f"{ENV_PREFIX}{path}: {err['msg']}")
         raise ConfigurationError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def settings_from_env(env: Mapping[str, str]) -> Settings:
+    """Settings as a process started with ``env`` would read them (used by the local stack's
+    own process to see what its workers see). Other DISPATCHER_* variables are ignored."""
+    saved = {k: v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)}
+    try:
+        for key in saved:
+            del os.environ[key]
+        os.environ.update(env)
+        return load_settings(_env_file=None)
+    finally:
+        for key in [k for k in os.environ if k.upper().startswith(ENV_PREFIX)]:
+            del os.environ[key]
+        os.environ.update(saved)
 
 
 @lru_cache(maxsize=1)

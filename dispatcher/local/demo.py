@@ -1,18 +1,18 @@
 """The main job, end to end: a real campaign through real workers to the provider sandbox.
 
 ``dispatcher demo`` starts PostgreSQL and Redis (embedded unless configured), the sandbox, a
-Celery worker and Celery beat; enqueues a campaign; shows its progress until every recipient
+Celery worker, Celery beat and (for providers that push reports) the HTTP service; enqueues a
+campaign on the chosen provider's sandbox account; shows its progress until every recipient
 has a final status; prints a summary; and stops everything it started.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +25,26 @@ from dispatcher.local.stack import LocalStack, StackOptions
 from dispatcher.runtime import build_deps
 from dispatcher.services.campaigns import campaign_status
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from dispatcher.settings import Settings, load_settings
+from dispatcher.settings import Settings, load_settings, settings_from_env
 
-DEMO_ACCOUNT = "sandbox-smsmode"
 DEMO_TEXT = "Spring sale: -20% on everything until Sunday. Show this SMS in store."
+DEMO_SECRET = "demo-callback-secret"  # noqa: S105 (a local demo's value)
+
+# The sandbox account of each provider, and what it needs beyond the sandbox's credentials.
+DEMO_ACCOUNTS: dict[str, dict[str, str]] = {
+    "smsmode": {"provider": "smsmode"},
+    "envoyer": {"provider": "envoyer"},
+    "smsfactor": {"provider": "smsfactor"},
+    # No polling endpoint: reports are pushed to the HTTP service, in the sandbox's format.
+    "bulkgw": {
+        "provider": "bulkgw",
+        "callback_secret": DEMO_SECRET,
+        "options__dlr": "true",
+        "options__report_time_format": "%Y-%m-%d %H:%M:%S",
+        "timezone": "UTC",
+    },
+}
+PROVIDERS = tuple(DEMO_ACCOUNTS)
 
 # Fast but realistic: reports in seconds, polls growing from 1 s.
 DEMO_TIMINGS = {
@@ -39,7 +55,8 @@ DEMO_TIMINGS = {
     "DISPATCHER_TIMINGS__POLL_MAX_INTERVAL_SECONDS": "5",
 }
 # The sandbox's outcomes by the number's last two digits (see dispatcher/sandbox/timeline.py):
-# a few failures of each kind, and no number that stays without a final report.
+# a few failures of each kind, and no number that stays without a final report. Envoyer SMS
+# Pro's account gets a request limit a demo can live with (the default is 100 an hour).
 DEMO_SANDBOX = {
     "timeline": {
         "gateway_delay": 0.5,
@@ -57,13 +74,14 @@ DEMO_SANDBOX = {
 
 @dataclass
 class DemoSummary:
+    provider: str
     campaign_id: int
     recipients: int
     enqueue_seconds: float
     submitted_seconds: float | None
     final_seconds: float | None
     by_status_and_code: list[tuple[str, str | None, str | None, int]]
-    sandbox_stats: dict[str, object] = field(default_factory=dict)
+    sandbox_stats: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -72,6 +90,7 @@ class DemoSummary:
 
 def run_demo(
     *,
+    provider: str = "smsmode",
     recipients: int = 10_000,
     workers: int = 1,
     concurrency: int = 2,
@@ -80,17 +99,18 @@ def run_demo(
     say: Callable[[str], None] = print,
 ) -> DemoSummary:
     configured = load_settings()
+    account = f"sandbox-{provider}"
     data_dir = Path(tempfile.mkdtemp(prefix="dispatcher-demo-"))
-    sandbox_config = data_dir / "sandbox.json"
-    sandbox_config.write_text(json.dumps(DEMO_SANDBOX))
     options = StackOptions(
         data_dir=data_dir,
         database_url=configured.database_url,
         broker_url=configured.broker_url,
-        sandbox_config=sandbox_config,
+        sandbox_config=DEMO_SANDBOX,
         workers=workers,
         concurrency=concurrency,
+        api="callback_secret" in DEMO_ACCOUNTS[provider],
         env=DEMO_TIMINGS,
+        sandbox_accounts={account: DEMO_ACCOUNTS[provider]},
     )
     say(
         f"Starting PostgreSQL, Redis, the provider sandbox, {workers} worker(s) and beat "
@@ -98,13 +118,13 @@ def run_demo(
     )
     try:
         with LocalStack(options) as stack:
-            assert stack.endpoints is not None
-            settings = _stack_settings(stack)
             say(
                 f"  sandbox {stack.sandbox_url}; processes: "
                 + ", ".join(f"{p.name} (pid {p.pid})" for p in stack.processes)
             )
-            summary = _campaign(settings, stack, recipients, timeout, say)
+            summary = _campaign(
+                settings_from_env(stack.env), stack, provider, recipients, timeout, say
+            )
         _print_summary(summary, say)
         return summary
     finally:
@@ -112,32 +132,20 @@ def run_demo(
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _stack_settings(stack: LocalStack) -> Settings:
-    assert stack.endpoints is not None
-    env = {**stack.env}
-    prefix = "DISPATCHER_ACCOUNTS__SANDBOX_SMSMODE__"
-    return load_settings(
-        database_url=stack.endpoints.database_url,
-        broker_url=stack.endpoints.broker_url,
-        accounts={
-            DEMO_ACCOUNT: {
-                "provider": "smsmode",
-                "base_url": env[prefix + "BASE_URL"],
-                "access_token": env[prefix + "ACCESS_TOKEN"],
-            }
-        },
-    )
-
-
 def _campaign(
-    settings: Settings, stack: LocalStack, count: int, timeout: float, say: Callable[[str], None]
+    settings: Settings,
+    stack: LocalStack,
+    provider: str,
+    count: int,
+    timeout: float,
+    say: Callable[[str], None],
 ) -> DemoSummary:
     deps = build_deps(settings)
     started = time.monotonic()
     campaign_id = enqueue(
         deps,
         CampaignRequest(
-            account=DEMO_ACCOUNT,
+            account=f"sandbox-{provider}",
             text=DEMO_TEXT,
             recipients=french_mobiles(count),
             sender="SHOP",
@@ -145,18 +153,15 @@ def _campaign(
         ),
     )
     enqueued = time.monotonic() - started
-    say(f"Campaign {campaign_id}: {count:,} recipients enqueued in {enqueued:.2f} s")
+    say(f"Campaign {campaign_id} on {provider}: {count:,} recipients enqueued in {enqueued:.2f} s")
     submitted_at = final_at = None
     last_line = ""
     deadline = started + timeout
     while time.monotonic() < deadline:
         progress = campaign_status(deps, campaign_id)
         elapsed = time.monotonic() - started
-        if (
-            submitted_at is None
-            and progress.by_status.get(RecipientStatus.QUEUED, 0) == 0
-            and progress.total
-        ):
+        queued = progress.by_status.get(RecipientStatus.QUEUED, 0)
+        if submitted_at is None and queued == 0 and progress.total:
             submitted_at = elapsed
         line = _progress_line(progress, elapsed)
         if line != last_line:
@@ -178,6 +183,7 @@ def _campaign(
         stats = admin.get("/_sandbox/stats").json()
     deps.db.dispose()
     return DemoSummary(
+        provider,
         campaign_id,
         count,
         enqueued,
@@ -189,33 +195,34 @@ def _campaign(
 
 
 def _progress_line(progress: CampaignProgress, elapsed: float) -> str:
-    counts = ", ".join(
-        f"{s.value} {n:,}"
-        for s, n in sorted(progress.by_status.items(), key=lambda i: i[0].rank)
-        if n
-    )
+    ranked = sorted(progress.by_status.items(), key=lambda item: item[0].rank)
+    counts = ", ".join(f"{status.value} {n:,}" for status, n in ranked if n)
     pct = 100 * progress.final / progress.total if progress.total else 0
     return f"  [{elapsed:6.1f} s] {pct:5.1f}% final | {counts}"
 
 
 def _print_summary(summary: DemoSummary, say: Callable[[str], None]) -> None:
     say("")
-    say(f"Summary of campaign {summary.campaign_id} ({summary.recipients:,} recipients)")
+    say(
+        f"Summary of campaign {summary.campaign_id} on {summary.provider} "
+        f"({summary.recipients:,} recipients)"
+    )
     say(f"  enqueue (validate, normalise, COPY): {summary.enqueue_seconds:.2f} s")
     say(f"  every batch submitted after:         {_secs(summary.submitted_seconds)}")
     say(f"  every recipient final after:         {_secs(summary.final_seconds)}")
     say("  recipients by status and provider code:")
     for status, code, description, n in summary.by_status_and_code:
         mark = "" if RecipientStatus(status) in FINAL_STATUSES else "  (not final)"
-        say(f"    {status:<10} {code or '-':>5}  {(description or '')[:40]:<40} {n:>8,}{mark}")
+        say(f"    {status:<10} {code or '-':>28.28}  {(description or '')[:32]:<32} {n:>8,}{mark}")
     requests = summary.sandbox_stats.get("requests", {})
     if isinstance(requests, dict):
         shown = ", ".join(f"{k} {v:,}" for k, v in sorted(requests.items()) if v)
         say(f"  HTTP requests (sandbox's count): {shown}")
+    stats = summary.sandbox_stats
     say(
-        f"  sandbox accepted {summary.sandbox_stats.get('accepted_recipients', '?'):,} recipients "
-        f"in {summary.sandbox_stats.get('accepted_submissions', '?')} submissions; "
-        f"duplicates: {summary.sandbox_stats.get('duplicate_recipients', '?')}"
+        f"  sandbox accepted {stats.get('accepted_recipients', '?'):,} recipients in "
+        f"{stats.get('accepted_submissions', '?')} submissions; "
+        f"duplicates: {stats.get('duplicate_recipients', '?')}"
     )
     if not summary.complete:
         say("  NOT COMPLETE: some recipients had no final status before the time limit")

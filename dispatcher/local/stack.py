@@ -7,11 +7,14 @@ process is started here and stopped here by its PID.
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -24,7 +27,14 @@ from dispatcher.runtime import Endpoints, publish_endpoints, withdraw_endpoints
 
 log = logging.getLogger(__name__)
 
-SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 (the sandbox's public test token)
+# The sandbox's default account of each provider (see dispatcher/sandbox/README*.md): public
+# test credentials, not secrets.
+SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
+    "smsmode": {"access_token": "sandbox-token"},
+    "envoyer": {"username": "sandbox", "password": "sandbox-password"},
+    "smsfactor": {"username": "sandbox@example.com", "password": "sandbox-password"},
+    "bulkgw": {"username": "sandbox", "password": "sandbox-password"},
+}
 
 
 @dataclass
@@ -33,7 +43,7 @@ class StackOptions:
     database_url: str | None = None  # None: embedded
     broker_url: str | None = None  # None: embedded
     sandbox: bool = True
-    sandbox_config: Path | None = None
+    sandbox_config: Mapping[str, Any] = field(default_factory=dict)  # its JSON config
     sandbox_fast: bool = False
     workers: int = 1
     concurrency: int = 2
@@ -41,7 +51,8 @@ class StackOptions:
     beat: bool = True
     api: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
-    # Accounts pointed at the sandbox: name -> extra account settings (e.g. read_timeout).
+    # Accounts pointed at the sandbox: name -> account settings beyond the provider's sandbox
+    # credentials ("provider" defaults to smsmode; "options__dlr" sets OPTIONS__DLR...).
     sandbox_accounts: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {"sandbox-smsmode": {}}
     )
@@ -91,10 +102,14 @@ class LocalStack:
             "DISPATCHER_DATA_DIR": str(opts.data_dir),
             **opts.env,
         }
+        api_port = free_port() if opts.api else None
+        if api_port is not None:
+            self.api_url = f"http://127.0.0.1:{api_port}"
+            self.env.setdefault("DISPATCHER_CALLBACK_BASE_URL", self.api_url)
         if opts.sandbox:
             self._start_sandbox()
-        if opts.api:
-            self._start_api()
+        if api_port is not None:
+            self._start_api(api_port)
         for n in range(opts.workers):
             self.start_worker(f"worker{n + 1}")
         if opts.beat:
@@ -154,22 +169,43 @@ class LocalStack:
         return self._start("beat", argv, log_contains("beat: Starting"))
 
     def sandbox_account_env(self, account: str, extra: Mapping[str, str]) -> dict[str, str]:
-        """Settings that point an sMsmode account at the sandbox."""
+        """Settings that point an account at the sandbox, with its default credentials."""
         assert self.sandbox_url is not None
         prefix = f"DISPATCHER_ACCOUNTS__{account.upper().replace('-', '_')}__"
+        provider = extra.get("provider", "smsmode")
         values = {
-            "provider": "smsmode",
+            "provider": provider,
             "base_url": self.sandbox_url,
-            "access_token": SANDBOX_TOKEN,
+            **SANDBOX_CREDENTIALS[provider],
             **extra,
         }
         return {prefix + key.upper(): value for key, value in values.items()}
 
+    def _sandbox_config(self) -> dict[str, Any]:
+        """The sandbox's config, with the bulk gateway's report URL pointing at our service."""
+        config: dict[str, Any] = copy.deepcopy(dict(self.options.sandbox_config))
+        for account, extra in self.options.sandbox_accounts.items():
+            secret = extra.get("callback_secret")
+            if extra.get("provider") == "bulkgw" and secret and self.api_url:
+                section = config.setdefault("bulkgw", {})
+                section.setdefault("dlr_url", f"{self.api_url}/callbacks/bulkgw/{account}/{secret}")
+        return config
+
     def _start_sandbox(self) -> None:
         port = free_port()
-        argv = [python(), "-m", "dispatcher.sandbox", "--host", "127.0.0.1", "--port", str(port)]
-        if self.options.sandbox_config:
-            argv += ["--config", str(self.options.sandbox_config)]
+        config = self.options.data_dir / "sandbox.json"
+        config.write_text(json.dumps(self._sandbox_config()))
+        argv = [
+            python(),
+            "-m",
+            "dispatcher.sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--config",
+            str(config),
+        ]
         if self.options.sandbox_fast:
             argv.append("--fast")
         self._start("sandbox", argv, lambda _: _port_open(port))
@@ -178,11 +214,8 @@ class LocalStack:
             for key, value in self.sandbox_account_env(account, extra).items():
                 self.env.setdefault(key, value)
 
-    def _start_api(self) -> None:
-        port = free_port()
+    def _start_api(self, port: int) -> None:
         argv = [python(), "-m", "dispatcher.cli", "api", "--host", "127.0.0.1", "--port", str(port)]
-        self.api_url = f"http://127.0.0.1:{port}"
-        self.env.setdefault("DISPATCHER_CALLBACK_BASE_URL", self.api_url)
         self._start("api", argv, lambda _: _port_open(port))
 
     def _start(

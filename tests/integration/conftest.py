@@ -6,7 +6,6 @@ service, as separate processes started and stopped by PID.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -78,12 +77,9 @@ def database_url(servers: ServerUrls) -> Iterator[str]:
 def stack(
     servers: ServerUrls, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalStack]:
-    data_dir = Path(tmp_path_factory.mktemp("stack"))
-    sandbox_config = data_dir / "sandbox.json"
-    sandbox_config.write_text(json.dumps({"accept_any_token": True}))
     options = StackOptions(
-        data_dir=data_dir,
-        sandbox_config=sandbox_config,
+        data_dir=Path(tmp_path_factory.mktemp("stack")),
+        sandbox_config={"accept_any_token": True},
         database_url=database_url,
         broker_url=servers.redis_url,
         sandbox_fast=True,
