@@ -19,6 +19,7 @@ from dispatcher.sandbox.bulkgw import BulkgwEmulator
 from dispatcher.sandbox.callbacks import CallbackDispatcher, Sender
 from dispatcher.sandbox.config import SandboxConfig
 from dispatcher.sandbox.context import Clock, ProviderEmulator, SandboxContext
+from dispatcher.sandbox.envoyer import EnvoyerEmulator
 from dispatcher.sandbox.faults import FaultInjector
 from dispatcher.sandbox.smsfactor import SmsfactorEmulator
 from dispatcher.sandbox.smsmode import SmsmodeEmulator
@@ -27,6 +28,7 @@ from dispatcher.sandbox.timeline import Timeline
 
 EMULATORS: tuple[type[ProviderEmulator], ...] = (
     SmsmodeEmulator,
+    EnvoyerEmulator,
     SmsfactorEmulator,
     BulkgwEmulator,
 )

@@ -18,9 +18,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 
 from dispatcher.sandbox import SandboxConfig, create_app
-from dispatcher.sandbox.smsmode import SmsmodeEmulator
 from dispatcher.sandbox.callbacks import CallbackRequest
 from dispatcher.sandbox.context import SandboxContext
+from dispatcher.sandbox.smsmode import SmsmodeEmulator
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 package for its test client; httpx works the same.
