@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # test credentials, not secrets.
 SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
     "smsmode": {"access_token": "sandbox-token"},
-    "envoyer": {"username": "sandbox", "password": "sandbox-password"},
+    "envoyer": {"username": "sandbox", "password": "sandbox-token"},
     "smsfactor": {"username": "sandbox@example.com", "password": "sandbox-password"},
     "bulkgw": {"username": "sandbox", "password": "sandbox-password"},
 }
@@ -185,10 +185,18 @@ class LocalStack:
         """The sandbox's config, with the bulk gateway's report URL pointing at our service."""
         config: dict[str, Any] = copy.deepcopy(dict(self.options.sandbox_config))
         for account, extra in self.options.sandbox_accounts.items():
-            secret = extra.get("callback_secret")
-            if extra.get("provider") == "bulkgw" and secret and self.api_url:
+            secret, provider = extra.get("callback_secret"), extra.get("provider")
+            if not (secret and self.api_url):
+                continue
+            if provider == "bulkgw":
                 section = config.setdefault("bulkgw", {})
                 section.setdefault("dlr_url", f"{self.api_url}/callbacks/bulkgw/{account}/{secret}")
+            if provider == "smsfactor":  # section 3: inbound SMS go to a page set per account
+                inbox = {
+                    **SANDBOX_CREDENTIALS["smsfactor"],
+                    "inbox_url": f"{self.api_url}/inbound/smsfactor/{account}/{secret}",
+                }
+                config.setdefault("smsfactor", {}).setdefault("accounts", [inbox])
         return config
 
     def _start_sandbox(self) -> None:

@@ -39,6 +39,29 @@ FAST_TIMINGS = {
     "DISPATCHER_API_TOKENS": '["producer-token-for-tests"]',
 }
 
+# Envoyer SMS Pro counts requests per account in a window (60 minutes documented, 5 s here):
+# "sandbox" may make plenty, "limited" 3 per window.
+SANDBOX_CONFIG = {
+    "accept_any_token": True,
+    "envoyer": {
+        "window_seconds": 5,
+        "accounts": [
+            {
+                "login": "sandbox",
+                "password": "sandbox-token",
+                "account_id": 1,
+                "api_request_limit": 100000,
+            },
+            {
+                "login": "limited",
+                "password": "limited-token",
+                "account_id": 2,
+                "api_request_limit": 3,
+            },
+        ],
+    },
+}
+
 # Accounts on the sandbox, each for one kind of test.
 SANDBOX_ACCOUNTS = {
     "sandbox-smsmode": {},
@@ -52,6 +75,32 @@ SANDBOX_ACCOUNTS = {
         "callback_secret": CALLBACK_SECRET,
         "read_timeout": "1",
         "connect_timeout": "1",
+    },
+    "sandbox-smsfactor": {"provider": "smsfactor", "callback_secret": CALLBACK_SECRET},
+    "sandbox-smsfactor-slow": {
+        "provider": "smsfactor",
+        "read_timeout": "1",
+        "connect_timeout": "1",
+    },
+    # Reports are pushed to the HTTP service in the sandbox's documented format.
+    "sandbox-bulkgw": {
+        "provider": "bulkgw",
+        "callback_secret": CALLBACK_SECRET,
+        "options__dlr": "true",
+        "options__report_time_format": "%Y-%m-%d %H:%M:%S",
+        "timezone": "UTC",
+        "rate_limit": "50/second",
+    },
+    "sandbox-bulkgw-slow": {"provider": "bulkgw", "read_timeout": "1", "connect_timeout": "1"},
+    "sandbox-envoyer": {"provider": "envoyer"},
+    "sandbox-envoyer-get": {"provider": "envoyer", "method": "GET"},
+    "sandbox-envoyer-slow": {"provider": "envoyer", "read_timeout": "1", "connect_timeout": "1"},
+    "sandbox-envoyer-limited": {
+        "provider": "envoyer",
+        "username": "limited",
+        "password": "limited-token",
+        "method": "GET",
+        "rate_limit": "3 per 5 seconds",
     },
     # One request every 2 seconds, shared by every worker process.
     "sandbox-limited": {"rate_limit": "1 per 2 seconds", "method": "GET"},
@@ -79,7 +128,7 @@ def stack(
 ) -> Iterator[LocalStack]:
     options = StackOptions(
         data_dir=Path(tmp_path_factory.mktemp("stack")),
-        sandbox_config={"accept_any_token": True},
+        sandbox_config=SANDBOX_CONFIG,
         database_url=database_url,
         broker_url=servers.redis_url,
         sandbox_fast=True,

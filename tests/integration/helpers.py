@@ -64,17 +64,19 @@ def recipient_rows(deps: Deps, campaign_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def submissions(sandbox: httpx.Client, marker: str) -> list[dict[str, Any]]:
+def submissions(
+    sandbox: httpx.Client, marker: str, provider: str = "smsmode"
+) -> list[dict[str, Any]]:
     answer = sandbox.get(
-        "/_sandbox/submissions", params={"provider": "smsmode", "text_contains": marker}
+        "/_sandbox/submissions", params={"provider": provider, "text_contains": marker}
     )
     answer.raise_for_status()
     found: list[dict[str, Any]] = answer.json()["submissions"]
     return found
 
 
-def add_fault(sandbox: httpx.Client, rule: dict[str, Any]) -> str:
-    answer = sandbox.post("/_sandbox/faults", json={"provider": "smsmode", **rule})
+def add_fault(sandbox: httpx.Client, rule: dict[str, Any], provider: str = "smsmode") -> str:
+    answer = sandbox.post("/_sandbox/faults", json={"provider": provider, **rule})
     answer.raise_for_status()
     fault_id: str = answer.json()["id"]
     return fault_id
