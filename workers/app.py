@@ -13,14 +13,16 @@ from dispatcher.logs import configure_logging
 from dispatcher.queueing import broker_config
 from dispatcher.runtime import resolve_endpoints
 from dispatcher.settings import get_settings
+from workers import statements
 from workers.beat import beat_schedule
 
 settings = get_settings()
 configure_logging(settings.log_level)
 
+broker_url = resolve_endpoints(settings).broker_url
 app = Celery("dispatcher", include=["workers.tasks"])
 app.conf.update(
-    broker_config(resolve_endpoints(settings).broker_url, settings.visibility_timeout_seconds),
+    broker_config(broker_url, settings.visibility_timeout_seconds),
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
@@ -32,3 +34,5 @@ app.conf.update(
     beat_schedule=beat_schedule(settings.timings),
     enable_utc=True,
 )
+
+statements.install(broker_url)  # only when the benchmark asks for it

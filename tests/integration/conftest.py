@@ -18,7 +18,7 @@ from dispatcher.local.stack import LocalStack, StackOptions
 from dispatcher.runtime import build_deps
 from dispatcher.services.deps import Deps
 from dispatcher.settings import load_settings
-from tests.support.servers import ServerUrls, fresh_database, test_servers
+from dispatcher.local.servers import ServerUrls, fresh_database, local_servers
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,7 @@ SANDBOX_ACCOUNTS = {
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUrls]:
-    with test_servers(tmp_path_factory.mktemp("servers")) as found:
+    with local_servers(tmp_path_factory.mktemp("servers")) as found:
         print(f"\nintegration servers: {found.source}")
         yield found
 

@@ -12,7 +12,7 @@ from dispatcher.ratelimit import RedisRateLimiter
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import plain_mobiles, submissions, wait_settled
-from tests.support.servers import ServerUrls
+from dispatcher.local.servers import ServerUrls
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from dispatcher.persistence.database import Database
 from dispatcher.persistence.migrate import alembic_config, upgrade
 from schemas.tables import metadata
-from tests.support.servers import ServerUrls, fresh_database
+from dispatcher.local.servers import ServerUrls, fresh_database
 
 pytestmark = pytest.mark.integration
 

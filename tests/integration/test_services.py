@@ -19,7 +19,7 @@ from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from dispatcher.settings import AccountSettings, Settings, Timings
 from tests.integration.helpers import plain_mobiles
-from tests.support.servers import ServerUrls, fresh_database
+from dispatcher.local.servers import ServerUrls, fresh_database
 
 pytestmark = pytest.mark.integration
 

