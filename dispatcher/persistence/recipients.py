@@ -1,16 +1,15 @@
 """Recipient rows, written and updated in sets.
 
-A campaign's recipients go through a temporary staging table by COPY, then into
-``recipients`` in one INSERT ... SELECT that drops duplicates and opted-out numbers and numbers
-each kept row's batch in input order. Status changes are one statement per batch or per
-report answer; a recipient's status only moves to a higher rank (see RecipientStatus.rank).
+A campaign's recipients go into ``recipients`` by COPY, each with its batch number, and the
+same transaction removes opted-out numbers and repeated ones in two set-wise statements.
+Status changes are one statement per batch or per report answer; a recipient's status only
+moves to a higher rank (see RecipientStatus.rank).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO, Any
 
 from psycopg import Copy
@@ -29,61 +28,70 @@ def rank_sql(column: str) -> str:
     return f"(CASE {column} {_RANK_CASES} END)"
 
 
-@dataclass(frozen=True)
-class Audience:
-    kept: int
-    duplicates: int
-    opted_out: int
+class RecipientWriter:
+    """A campaign's recipients streamed into ``recipients`` by COPY, in input order.
 
+    Memory stays flat whatever the count. A recipient's batch is its input row's: batch ``n``
+    holds rows ``n * batch_size + 1`` to ``(n + 1) * batch_size``, less the rows later
+    removed (invalid, duplicate, opted out), so numbering needs no second pass.
+    """
 
-class StagingWriter:
-    """Rows streamed into the staging table by COPY; memory stays flat whatever the count."""
-
-    def __init__(self, copy: Copy) -> None:
+    def __init__(self, copy: Copy, campaign_id: int, batch_size: int) -> None:
         self._copy = copy
+        self._campaign_id = campaign_id
+        self._batch_size = batch_size
         self.rows = 0
 
     def add(self, row_no: int, msisdn: str, fields: dict[str, Any] | None) -> None:
-        self._copy.write_row((row_no, msisdn, Jsonb(fields) if fields else None))
+        self._copy.write_row(
+            (self._campaign_id, (row_no - 1) // self._batch_size, row_no, msisdn,
+             Jsonb(fields) if fields else None)
+        )  # fmt: skip
         self.rows += 1
 
 
 @contextmanager
-def staging(conn: Connection) -> Iterator[StagingWriter]:
-    conn.execute(
-        text(
-            "CREATE TEMPORARY TABLE recipient_staging "
-            "(row_no integer, msisdn text, fields jsonb) ON COMMIT DROP"
-        )
-    )
+def writer(conn: Connection, campaign_id: int, batch_size: int) -> Iterator[RecipientWriter]:
     with (
         raw_connection(conn).cursor() as cur,
-        cur.copy("COPY recipient_staging (row_no, msisdn, fields) FROM STDIN") as copy,
+        cur.copy(
+            "COPY recipients (campaign_id, batch_seq, row_no, msisdn, fields) FROM STDIN"
+        ) as copy,
     ):
-        yield StagingWriter(copy)
+        yield RecipientWriter(copy, campaign_id, batch_size)
 
 
-def insert_from_staging(conn: Connection, campaign_id: int, batch_size: int) -> Audience:
-    """Keep the first row of each number, drop opted-out ones, number batches in input order."""
-    conn.execute(text("SET LOCAL work_mem = '64MB'"))
-    staged, distinct = conn.execute(
-        text("SELECT count(*), count(DISTINCT msisdn) FROM recipient_staging")
-    ).one()
-    kept = conn.execute(
+def remove_opted_out(conn: Connection, campaign_id: int) -> tuple[int, int]:
+    """Drop the campaign's rows whose number is on the opt-out list: (numbers, rows)."""
+    if not conn.execute(text("SELECT EXISTS (SELECT 1 FROM opt_outs)")).scalar_one():
+        return 0, 0
+    numbers, rows = conn.execute(
         text(
-            """
-            INSERT INTO recipients (campaign_id, batch_seq, row_no, msisdn, fields)
-            SELECT :campaign_id, (row_number() OVER (ORDER BY row_no) - 1) / :batch_size,
-                   row_no, msisdn, fields
-            FROM (SELECT DISTINCT ON (msisdn) row_no, msisdn, fields
-                  FROM recipient_staging ORDER BY msisdn, row_no) AS first_rows
-            WHERE NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.msisdn = first_rows.msisdn)
-            ORDER BY row_no
-            """
+            "WITH removed AS (DELETE FROM recipients r USING opt_outs o "
+            "  WHERE r.campaign_id = :c AND r.msisdn = o.msisdn RETURNING r.msisdn) "
+            "SELECT count(DISTINCT msisdn), count(*) FROM removed"
         ),
-        {"campaign_id": campaign_id, "batch_size": batch_size},
+        {"c": campaign_id},
+    ).one()
+    return int(numbers), int(rows)
+
+
+def remove_duplicates(conn: Connection, campaign_id: int) -> int:
+    """Keep the first row of each number in the campaign; returns how many rows went.
+
+    This, in the transaction that copied the rows in, is what keeps a number from appearing
+    twice in a campaign (migration 0007 says why no unique index does it).
+    """
+    conn.execute(text("SET LOCAL work_mem = '256MB'"))  # one hash of the campaign's numbers
+    return conn.execute(
+        text(
+            "DELETE FROM recipients r USING ("
+            "  SELECT msisdn, min(row_no) AS first_row FROM recipients WHERE campaign_id = :c"
+            "  GROUP BY msisdn HAVING count(*) > 1) d "
+            "WHERE r.campaign_id = :c AND r.msisdn = d.msisdn AND r.row_no > d.first_row"
+        ),
+        {"c": campaign_id},
     ).rowcount
-    return Audience(kept=kept, duplicates=staged - distinct, opted_out=distinct - kept)
 
 
 def batch_recipients(conn: Connection, campaign_id: int, seq: int) -> list[tuple[int, str]]:

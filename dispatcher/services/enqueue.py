@@ -69,7 +69,7 @@ def enqueue(deps: Deps, request: CampaignRequest) -> int:
         normaliser = NumberNormaliser(request.default_region or account.default_region)
         problems: list[Problem] = []
         invalid = 0
-        with recipients.staging(conn) as writer:
+        with recipients.writer(conn, campaign_id, values["batch_size"]) as writer:
             try:
                 for raw in read_recipients(request.recipients):
                     try:
@@ -85,23 +85,19 @@ def enqueue(deps: Deps, request: CampaignRequest) -> int:
         if invalid and request.invalid == "reject":
             raise CampaignValidationError(problems, more=invalid - len(problems))
 
-        audience = recipients.insert_from_staging(conn, campaign_id, values["batch_size"])
-        dropped = {
-            "invalid": invalid,
-            "duplicates": audience.duplicates,
-            "opted_out": audience.opted_out,
-        }
-        if audience.kept == 0:
+        opted_out, opted_rows = recipients.remove_opted_out(conn, campaign_id)
+        duplicates = recipients.remove_duplicates(conn, campaign_id)
+        kept = writer.rows - opted_rows - duplicates
+        dropped = {"invalid": invalid, "duplicates": duplicates, "opted_out": opted_out}
+        if kept == 0:
             raise CampaignValidationError(
                 [Problem("recipients", f"no recipient left to send to (removed: {dropped})")]
             )
-        campaigns.record_audience(
-            conn, campaign_id, recipients_count=audience.kept, dropped=dropped
-        )
+        campaigns.record_audience(conn, campaign_id, recipients_count=kept, dropped=dropped)
     log.info(
         "campaign %s enqueued: %s recipients on %s, dropped %s",
         campaign_id,
-        audience.kept,
+        kept,
         account.name,
         dropped,
     )
