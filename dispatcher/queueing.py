@@ -20,6 +20,7 @@ SUBMIT_TASK = "dispatcher.submit_batch"
 POLL_TASK = "dispatcher.poll_batch"
 SWEEP_TASK = "dispatcher.sweep"
 REAP_TASK = "dispatcher.reap"
+DRAIN_CALLBACKS_TASK = "dispatcher.drain_callbacks"
 
 ROUTES = {
     PLAN_TASK: {"queue": PLAN_QUEUE},
@@ -27,6 +28,7 @@ ROUTES = {
     REAP_TASK: {"queue": PLAN_QUEUE},
     SUBMIT_TASK: {"queue": SUBMIT_QUEUE},
     POLL_TASK: {"queue": POLL_QUEUE},
+    DRAIN_CALLBACKS_TASK: {"queue": POLL_QUEUE},
 }
 
 

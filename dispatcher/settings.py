@@ -100,6 +100,10 @@ class Timings(BaseModel):
     poll_horizon_hours: float | None = Field(default=None, gt=0)
     poll_lease_seconds: float = Field(default=120.0, gt=0)
     task_time_limit_seconds: int = Field(default=300, gt=0)
+    # Pushed reports are applied from the inbox this often, once they are this old (so no
+    # earlier id can still be committing behind them).
+    callback_drain_interval_seconds: float = Field(default=1.0, gt=0)
+    callback_settle_seconds: float = Field(default=1.0, ge=0)
 
 
 class Settings(BaseSettings):

@@ -166,6 +166,24 @@ inbound_messages = Table(
     UniqueConstraint("account", "message_id", name="inbound_messages_account_message_id"),
 )
 
+# Reports pushed by providers, recorded before the HTTP service answers (migration 0010).
+callback_inbox = Table(
+    "callback_inbox",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("account", Text, nullable=False),
+    Column("params", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+callback_cursor = Table(
+    "callback_cursor",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("last_id", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="callback_cursor_single_row"),
+)
+
 opt_outs = Table(
     "opt_outs",
     metadata,

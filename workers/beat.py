@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dispatcher.queueing import REAP_TASK, SWEEP_TASK
+from dispatcher.queueing import DRAIN_CALLBACKS_TASK, REAP_TASK, SWEEP_TASK
 from dispatcher.settings import Timings
 
 
@@ -15,6 +15,11 @@ def beat_schedule(timings: Timings) -> dict[str, dict[str, Any]]:
             "task": SWEEP_TASK,
             "schedule": timings.sweep_interval_seconds,
             "options": {"expires": timings.sweep_interval_seconds * 4},
+        },
+        "drain-callbacks": {
+            "task": DRAIN_CALLBACKS_TASK,
+            "schedule": timings.callback_drain_interval_seconds,
+            "options": {"expires": timings.callback_drain_interval_seconds * 4},
         },
         "reap": {
             "task": REAP_TASK,

@@ -7,8 +7,15 @@ import logging
 from celery import signals
 
 from dispatcher import runtime
-from dispatcher.queueing import PLAN_TASK, POLL_TASK, REAP_TASK, SUBMIT_TASK, SWEEP_TASK
-from dispatcher.services import maintenance, plan, submit, track
+from dispatcher.queueing import (
+    DRAIN_CALLBACKS_TASK,
+    PLAN_TASK,
+    POLL_TASK,
+    REAP_TASK,
+    SUBMIT_TASK,
+    SWEEP_TASK,
+)
+from dispatcher.services import callbacks, maintenance, plan, submit, track
 from dispatcher.services.deps import Deps
 from workers.app import app
 
@@ -53,3 +60,9 @@ def sweep() -> str:
 def reap() -> str:
     report = maintenance.reap(_deps())
     return f"{len(report.released)} released, {len(report.unknown)} unknown"
+
+
+@app.task(name=DRAIN_CALLBACKS_TASK)
+def drain_callbacks() -> str:
+    report = callbacks.drain_inbox(_deps())
+    return f"{report.recorded} recorded, {report.applied} applied, {report.malformed} malformed"

@@ -15,12 +15,14 @@ Starlette's thread pool.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import IO, Any, Literal
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field, ValidationError
 from starlette.applications import Starlette
@@ -29,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from dispatcher.api.inbox import CallbackInbox, InboxUnavailableError
 from dispatcher.domain.statuses import CampaignKind
 from dispatcher.errors import (
     CampaignValidationError,
@@ -37,9 +40,9 @@ from dispatcher.errors import (
     IllegalTransitionError,
     NotFoundError,
 )
+from dispatcher.persistence.database import libpq_url
 from dispatcher.providers.base import CallbackError
 from dispatcher.services import campaigns as campaign_service
-from dispatcher.services.callbacks import apply_callback
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from dispatcher.services.opt_outs import receive_inbound
@@ -190,15 +193,20 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
         return settings.name, params
 
     async def callback(request: Request) -> Response:
+        """Check the report, record it durably, then answer: workers apply it (inbox)."""
         found = await pushed(request)
         if isinstance(found, Response):
             return found
         account, params = found
         try:
-            outcome = await run_in_threadpool(apply_callback, get_deps(), account, params)
+            get_deps().adapters(account).parse_callback(params)
         except CallbackError as exc:
             return PlainTextResponse(f"bad report: {exc}", status_code=400)
-        return PlainTextResponse(f"OK {outcome.applied}")
+        try:
+            await inbox.record(account, urlencode(params))
+        except InboxUnavailableError:
+            return PlainTextResponse("cannot record the report now; call again", status_code=503)
+        return PlainTextResponse("OK")
 
     async def inbound(request: Request) -> Response:
         found = await pushed(request)
@@ -214,7 +222,18 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
     async def health(_: Request) -> Response:
         return JSONResponse({"ok": True})
 
+    inbox = CallbackInbox(libpq_url(get_deps().db.url))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await inbox.start()
+        try:
+            yield
+        finally:
+            await inbox.stop()
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/health", health),
             Route("/campaigns", create_campaign, methods=["POST"]),
@@ -223,5 +242,5 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
             Route("/campaigns/{campaign_id:int}/{action:str}", act, methods=["POST"]),
             Route("/callbacks/{provider}/{account}/{secret}", callback, methods=["GET", "POST"]),
             Route("/inbound/{provider}/{account}/{secret}", inbound, methods=["GET", "POST"]),
-        ]
+        ],
     )

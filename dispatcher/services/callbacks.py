@@ -12,14 +12,16 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import parse_qsl
 
 from sqlalchemy import Connection
 
 from dispatcher.domain.models import Batch, Report
 from dispatcher.domain.refs import batch_id_from_client_ref
 from dispatcher.domain.statuses import BatchState
-from dispatcher.persistence import batches, campaigns, reports
-from dispatcher.providers.base import Provider
+from dispatcher.errors import ConfigurationError
+from dispatcher.persistence import batches, campaigns, inbox, reports
+from dispatcher.providers.base import CallbackError, Provider
 from dispatcher.services.deps import Deps
 from dispatcher.services.track import record_opt_outs, settle_batch
 from dispatcher.settings import Settings
@@ -44,32 +46,34 @@ class CallbackOutcome:
 
 
 def apply_callback(deps: Deps, account: str, params: Mapping[str, str]) -> CallbackOutcome:
-    """Parse and apply one callback request (raises CallbackError when it is malformed)."""
+    """Parse and apply one callback request at once (raises CallbackError when malformed).
+    The HTTP service records callbacks in the inbox instead; this is for tools and tests."""
     adapter = deps.adapters(account)
-    return apply_pushed_reports(deps, adapter, adapter.parse_callback(params))
+    reports = adapter.parse_callback(params)
+    with deps.db.transaction() as conn:
+        return apply_pushed_reports(deps, conn, adapter, reports)
 
 
 def apply_pushed_reports(
-    deps: Deps, adapter: Provider, pushed: Sequence[Report]
+    deps: Deps, conn: Connection, adapter: Provider, pushed: Sequence[Report]
 ) -> CallbackOutcome:
     """Apply reports that name their submission (sMsmode's smsID, with our refClient) or only
-    the provider's per-recipient id (the bulk gateway's message id)."""
-    account = adapter.account.name
+    the provider's per-recipient id (the bulk gateway's message id), in ``conn``'s
+    transaction."""
     now = deps.clock()
     applied = unmatched = 0
-    with deps.db.transaction() as conn:
-        for (campaign_id, seq), group, batch_id in _targets(deps, conn, adapter, pushed):
-            if campaign_id is None:
-                unmatched += len(group)
-                continue
-            applied += reports.apply_reports(
-                conn, campaign_id, seq, group, source="callback", received_at=now
-            )
-            record_opt_outs(conn, adapter.name, group)
-            if batch_id is not None:
-                settle_batch(conn, batch_id, campaign_id, seq)
+    for (campaign_id, seq), group, batch_id in _targets(deps, conn, adapter, pushed):
+        if campaign_id is None:
+            unmatched += len(group)
+            continue
+        applied += reports.apply_reports(
+            conn, campaign_id, seq, group, source="callback", received_at=now
+        )
+        record_opt_outs(conn, adapter.name, group)
+        if batch_id is not None:
+            settle_batch(conn, batch_id, campaign_id, seq)
     if unmatched:
-        log.warning("%s pushed report(s) on %s matched no batch", unmatched, account)
+        log.warning("%s pushed report(s) on %s matched no batch", unmatched, adapter.account.name)
     return CallbackOutcome(applied, unmatched)
 
 
@@ -141,3 +145,53 @@ def _reconcile(
     )
     log.info("batch %s reconciled from a callback: provider id %s", batch.id, provider_ref)
     return batches.get_batch(conn, batch.id)
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    recorded: int  # inbox rows consumed
+    applied: int  # recipients changed
+    malformed: int
+
+
+def drain_inbox(deps: Deps, *, page: int = 5000, pages: int = 20) -> DrainReport:
+    """Apply recorded callbacks, a page per transaction: the reports, the rows' deletion and
+    the cursor commit together, so a crash repeats a page (harmlessly) and loses none."""
+    timings = deps.settings.timings
+    settle = timedelta(seconds=timings.callback_settle_seconds)
+    recorded = applied = malformed = 0
+    for _ in range(pages):
+        with deps.db.transaction() as conn:
+            if not inbox.take_applier_lock(conn):
+                break
+            last = inbox.cursor(conn)
+            rows = inbox.page_after(conn, last, settle, page)
+            if deps.cache.get("callbacks:stragglers-checked") is None:
+                deps.cache.set("callbacks:stragglers-checked", "1", STRAGGLER_CHECK_SECONDS)
+                rows = inbox.stragglers(conn, last, page) + rows
+            if not rows:
+                break
+            done, bad = _apply_rows(deps, conn, rows)
+            inbox.consume(conn, rows, max(last, max(r.id for r in rows)))
+        recorded, applied, malformed = recorded + len(rows), applied + done, malformed + bad
+    return DrainReport(recorded, applied, malformed)
+
+
+STRAGGLER_CHECK_SECONDS = 60
+
+
+def _apply_rows(deps: Deps, conn: Connection, rows: Sequence[inbox.InboxRow]) -> tuple[int, int]:
+    by_account: dict[str, list[Report]] = defaultdict(list)
+    malformed = 0
+    for row in rows:
+        try:
+            adapter = deps.adapters(row.account)
+            by_account[row.account] += adapter.parse_callback(dict(parse_qsl(row.params)))
+        except (CallbackError, ConfigurationError) as exc:
+            malformed += 1  # checked when received: only a changed setting gets here
+            log.error("callback %s on %s dropped: %s", row.id, row.account, exc)
+    applied = sum(
+        apply_pushed_reports(deps, conn, deps.adapters(account), found).applied
+        for account, found in by_account.items()
+    )
+    return applied, malformed

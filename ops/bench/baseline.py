@@ -158,11 +158,11 @@ def run_baseline(
                         text("SELECT id FROM recipients WHERE campaign_id = :c"), {"c": campaign_id}
                     ).scalars()
                 )
-            app.conf.broker_url = servers.redis_url
+            app.conf.update(broker_url=servers.redis_url)
             started = time.monotonic()
             with app.producer_or_acquire() as producer:
                 for recipient_id in ids:
-                    send_one.apply_async(args=[recipient_id], producer=producer)
+                    send_one.apply_async(args=(recipient_id,), producer=producer)
             sent = _wait(deps, campaign_id, "queued", started + timeout)
             reported = _wait(deps, campaign_id, "submitted", started + timeout)
             deps.db.dispose()

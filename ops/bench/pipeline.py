@@ -32,6 +32,7 @@ TEXT = "Bench: -20% on everything until Sunday. Show this SMS in store."
 SANDBOX = {
     "accept_any_token": True,
     "timeline": {"gateway_delay": 0, "final_delay": 0, "spread": 0, "rules": []},
+    "callbacks": {"concurrency": 128},
 }
 TIMINGS = {
     "DISPATCHER_TIMINGS__SWEEP_INTERVAL_SECONDS": "0.5",
@@ -40,6 +41,8 @@ TIMINGS = {
     "DISPATCHER_TIMINGS__POLL_GROWTH": "1",
     "DISPATCHER_TIMINGS__POLL_MAX_INTERVAL_SECONDS": "1",
     "DISPATCHER_LOG_LEVEL": "WARNING",
+    "DISPATCHER_TIMINGS__CALLBACK_DRAIN_INTERVAL_SECONDS": "0.5",
+    "DISPATCHER_TIMINGS__CALLBACK_SETTLE_SECONDS": "0.5",
 }
 # With callbacks, polling starts only after the run would have ended: reports come pushed.
 CALLBACK_TIMINGS = {**TIMINGS, "DISPATCHER_TIMINGS__POLL_FIRST_DELAY_SECONDS": "3600"}
@@ -119,7 +122,8 @@ def run_pipeline(
                 batches = conn.execute(
                     text("SELECT count(*) FROM batches WHERE campaign_id = :c"), {"c": campaign_id}
                 ).scalar_one()
-            statements = int(redis.Redis.from_url(servers.redis_url).get(key) or 0)
+            counted = redis.Redis.from_url(servers.redis_url, decode_responses=True).get(key)
+            statements = int(str(counted or 0))
             deps.db.dispose()
     requests = {k: v for k, v in stats["requests"].items() if v}
     return PipelineFigures(

@@ -26,6 +26,7 @@ from dispatcher.local.sample import french_mobiles
 from dispatcher.local.servers import local_servers
 from dispatcher.logs import configure_logging
 from ops.bench.baseline import run_baseline
+from ops.bench.callbacks import run_ingestion
 from ops.bench.pipeline import run_pipeline
 
 RESULTS = Path(__file__).parent / "results"
@@ -50,22 +51,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         local_servers(Path(work) / "servers", redis_db=args.redis_db) as servers,
     ):
         report["servers"] = servers.source
-        for size in sizes:
+        plan = [(size, "poll") for size in sizes]
+        if args.callbacks:
+            plan += [(args.callback_recipients, "callbacks")]
+        for size, variant in plan:
             numbers = list(french_mobiles(size, seed=args.seed))
-            for variant in ["poll", *(["callbacks"] if args.callbacks else [])]:
-                for run in range(args.runs):
-                    figures = run_pipeline(
-                        servers,
-                        numbers,
-                        Path(work) / f"{size}-{variant}-{run}",
-                        variant=variant,
-                        timeout=args.timeout,
-                    )
-                    report["runs"].append(figures.as_dict())
-                    _say(
-                        f"  {variant} N={size:,} run {run + 1}: enqueue {figures.enqueue_s:.2f} s, "
-                        f"submitted +{figures.submitted_s:.2f} s, reported +{figures.reported_s:.2f} s"
-                    )
+            for run in range(args.runs):
+                figures = run_pipeline(
+                    servers, numbers, Path(work) / f"{size}-{variant}-{run}",
+                    variant=variant, timeout=args.timeout,
+                )  # fmt: skip
+                report["runs"].append(figures.as_dict())
+                _say(
+                    f"  {variant} N={size:,} run {run + 1}: enqueue {figures.enqueue_s:.2f} s, "
+                    f"submitted +{figures.submitted_s:.2f} s, "
+                    f"reported +{figures.reported_s:.2f} s"
+                )
+        if args.callbacks:
+            report["ingestion"] = [
+                run_ingestion(
+                    servers,
+                    Path(work) / f"ingest-{kill}",
+                    count=args.ingestion,
+                    kill_after=(2.0 if kill else None),
+                ).as_dict()
+                for kill in (False, True)
+            ]
         if args.baseline:
             numbers = list(french_mobiles(args.baseline, seed=args.seed))
             report["baseline"] = run_baseline(
@@ -148,10 +159,10 @@ def print_table(report: dict[str, Any]) -> None:
     base = report.get("baseline")
     if base:
         per_s = base["recipients"] / base["reported_s"]
+        sent_per_s = base["recipients"] / base["submitted_s"]
         print(
             f"\nbaseline (one Celery task per recipient, {base['concurrency']} processes), "
-            f"N={base['recipients']:,}: submitted {base['recipients'] / base['submitted_s']:,.0f}/s, "
-            f"reported {per_s:,.0f}/s"
+            f"N={base['recipients']:,}: submitted {sent_per_s:,.0f}/s, reported {per_s:,.0f}/s"
         )
         for (variant, size), runs in sorted(groups.items()):
             rate = statistics.median(
@@ -161,6 +172,13 @@ def print_table(report: dict[str, Any]) -> None:
                 f"  {variant} N={size:,}: {rate:,.0f} recipients/s end to end = "
                 f"{rate / per_s:,.0f}x the baseline"
             )
+    for run in report.get("ingestion") or []:
+        killed = " (service killed mid-run)" if run["killed"] else ""
+        print(
+            f"\ncallback ingestion{killed}: {run['acknowledged']:,} acknowledged in "
+            f"{run['seconds']:.1f} s = {run['per_second']:,.0f}/s; {run['recorded']:,} recorded; "
+            f"lost {run['lost']}"
+        )
     peaks = {k: v for r in report["runs"] for k, v in r["peak_rss_mb"].items()}
     print(
         "\npeak RSS (largest process of each role, MB): "
@@ -177,7 +195,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--recipients", default="100000", help="comma-separated campaign sizes")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument(
-        "--callbacks", action="store_true", help="also the sMsmode callback variant"
+        "--callbacks",
+        action="store_true",
+        help="also: a campaign reported by sMsmode callbacks, and callback ingestion",
+    )
+    parser.add_argument(
+        "--callback-recipients",
+        type=int,
+        default=10_000,
+        help="size of the callback campaign (the sandbox sends about 700 callbacks/s)",
+    )
+    parser.add_argument(
+        "--ingestion",
+        type=int,
+        default=50_000,
+        help="callbacks sent straight to the HTTP service",
     )
     parser.add_argument("--baseline", type=int, default=2000, help="baseline size (0: none)")
     parser.add_argument("--seed", type=int, default=2026)

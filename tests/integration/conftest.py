@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dispatcher.local.servers import ServerUrls, fresh_database, local_servers
 from dispatcher.local.stack import LocalStack, StackOptions
 from dispatcher.runtime import build_deps
 from dispatcher.services.deps import Deps
 from dispatcher.settings import load_settings
-from dispatcher.local.servers import ServerUrls, fresh_database, local_servers
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +36,8 @@ FAST_TIMINGS = {
     "DISPATCHER_TIMINGS__POLL_MAX_INTERVAL_SECONDS": "2",
     "DISPATCHER_TIMINGS__SEND_LEASE_MARGIN_SECONDS": "1",
     "DISPATCHER_TIMINGS__NOTHING_SENT_RETRY_SECONDS": "1",
+    "DISPATCHER_TIMINGS__CALLBACK_DRAIN_INTERVAL_SECONDS": "0.3",
+    "DISPATCHER_TIMINGS__CALLBACK_SETTLE_SECONDS": "0.2",
     "DISPATCHER_API_TOKENS": '["producer-token-for-tests"]',
 }
 

@@ -92,16 +92,10 @@ def test_the_same_report_twice_changes_nothing_the_second_time(
 ) -> None:
     numbers = mobiles(2, suffix="95")  # the sandbox never finalises these
     campaign_id = enqueue(
-        deps, CampaignRequest(account="sandbox-push", text=f"Twice {marker}", recipients=numbers)
+        deps,
+        CampaignRequest(account="sandbox-push", text=f"Twice {marker}", recipients=numbers),
     )
-    ref = wait_until(
-        lambda: (
-            batches_of(deps, campaign_id)[0]["provider_ref"]
-            if batches_of(deps, campaign_id)
-            else None
-        ),
-        what="provider ref",
-    )
+    ref = wait_until(lambda: _provider_ref(deps, campaign_id), what="provider ref")
     report = {
         "numero": numbers[0],
         "statut": "11",
@@ -109,18 +103,36 @@ def test_the_same_report_twice_changes_nothing_the_second_time(
         "date_reception": "2026-11-22 10:00:00",
         "refClient": "ignored",
     }
-    first = httpx.get(_callback_url(stack), params=report)
-    second = httpx.get(_callback_url(stack), params=report)
-    assert (first.status_code, first.text, second.status_code, second.text) == (
-        200,
-        "OK 1",
-        200,
-        "OK 0",
-    )
-    statuses = {r["msisdn"]: r["status"] for r in recipient_rows(deps, campaign_id)}
-    assert statuses[numbers[0]] == "delivered"
     late = {**report, "statut": "13", "date_reception": "2026-11-22 10:05:00"}
-    assert httpx.get(_callback_url(stack), params=late).text == "OK 0"  # never undoes delivered
+    answers = [httpx.get(_callback_url(stack), params=p) for p in (report, report, late)]
+    assert [(a.status_code, a.text) for a in answers] == [(200, "OK")] * 3
+
+    wait_until(lambda: not _inbox_rows(deps), what="the inbox drained")
+    rows = {r["msisdn"]: r for r in recipient_rows(deps, campaign_id)}
+    assert (rows[numbers[0]]["status"], rows[numbers[0]]["provider_code"]) == ("delivered", "11")
+    assert _events_of(deps, rows[numbers[0]]["id"]) == [("delivered", "11")]
+
+
+def _provider_ref(deps: Deps, campaign_id: int) -> str | None:
+    found = batches_of(deps, campaign_id)
+    return found[0]["provider_ref"] if found else None
+
+
+def _inbox_rows(deps: Deps) -> int:
+    with deps.db.transaction() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM callback_inbox")).scalar_one())
+
+
+def _events_of(deps: Deps, recipient_id: int) -> list[tuple[str, str]]:
+    with deps.db.transaction() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT status, raw_code FROM delivery_events WHERE recipient_id = :r AND "
+                "source = 'callback' ORDER BY id"
+            ),
+            {"r": recipient_id},
+        )
+        return [(r.status, r.raw_code) for r in rows]
 
 
 def test_an_unknown_batch_is_reconciled_from_the_providers_callbacks(

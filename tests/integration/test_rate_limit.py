@@ -8,11 +8,11 @@ from datetime import datetime
 import httpx
 import pytest
 
+from dispatcher.local.servers import ServerUrls
 from dispatcher.ratelimit import RedisRateLimiter
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import plain_mobiles, submissions, wait_settled
-from dispatcher.local.servers import ServerUrls
 
 pytestmark = pytest.mark.integration
 

@@ -7,10 +7,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from dispatcher.local.servers import ServerUrls, fresh_database
 from dispatcher.persistence.database import Database
 from dispatcher.persistence.migrate import alembic_config, upgrade
 from schemas.tables import metadata
-from dispatcher.local.servers import ServerUrls, fresh_database
 
 pytestmark = pytest.mark.integration
 

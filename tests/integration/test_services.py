@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from dispatcher.domain.statuses import RecipientStatus
+from dispatcher.local.servers import ServerUrls, fresh_database
 from dispatcher.persistence.database import Database
 from dispatcher.providers.smsmode import SmsmodeProvider
 from dispatcher.services import maintenance, plan, submit, track
@@ -19,7 +20,6 @@ from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from dispatcher.settings import AccountSettings, Settings, Timings
 from tests.integration.helpers import plain_mobiles
-from dispatcher.local.servers import ServerUrls, fresh_database
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,63 @@
+"""callback_inbox, read in pages by a keyset and emptied as it is applied."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Connection, text
+
+# One applier at a time: the others skip their turn rather than wait.
+APPLIER_LOCK = 0x64697370  # "disp"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    account: str
+    params: str
+
+
+def take_applier_lock(conn: Connection) -> bool:
+    return bool(
+        conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": APPLIER_LOCK}).scalar_one()
+    )
+
+
+def cursor(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT last_id FROM callback_cursor WHERE id = 1")).scalar_one())
+
+
+def page_after(conn: Connection, last_id: int, settle: timedelta, limit: int) -> list[InboxRow]:
+    """Rows after the cursor, old enough that no earlier id can still be committing."""
+    rows = conn.execute(
+        text(
+            "SELECT id, account, params FROM callback_inbox "
+            "WHERE id > :last AND received_at < now() - :settle ORDER BY id LIMIT :limit"
+        ),
+        {"last": last_id, "settle": settle, "limit": limit},
+    )
+    return [InboxRow(r.id, r.account, r.params) for r in rows]
+
+
+def stragglers(conn: Connection, last_id: int, limit: int) -> list[InboxRow]:
+    """Rows at or before the cursor that are still there: committed later than their id."""
+    rows = conn.execute(
+        text(
+            "SELECT id, account, params FROM callback_inbox WHERE id <= :last "
+            "ORDER BY id LIMIT :limit"
+        ),
+        {"last": last_id, "limit": limit},
+    )
+    return [InboxRow(r.id, r.account, r.params) for r in rows]
+
+
+def consume(conn: Connection, rows: Sequence[InboxRow], new_cursor: int) -> None:
+    conn.execute(
+        text("DELETE FROM callback_inbox WHERE id = ANY(:ids)"), {"ids": [r.id for r in rows]}
+    )
+    conn.execute(
+        text("UPDATE callback_cursor SET last_id = greatest(last_id, :last) WHERE id = 1"),
+        {"last": new_cursor},
+    )
