@@ -45,8 +45,11 @@ def get_batch(conn: Connection, batch_id: int) -> Batch | None:
     return to_batch(row) if row else None
 
 
-def claim(conn: Connection, batch_id: int, worker: str, lease: timedelta) -> Batch | None:
-    """pending and due, of a running campaign -> claimed. None when someone else has it."""
+def claim(
+    conn: Connection, batch_id: int, worker: str, lease: timedelta, now: datetime
+) -> Batch | None:
+    """pending and due at ``now`` (the service's clock), of a running campaign -> claimed.
+    None when someone else has it."""
     row = (
         conn.execute(
             text(
@@ -54,12 +57,12 @@ def claim(conn: Connection, batch_id: int, worker: str, lease: timedelta) -> Bat
             UPDATE batches b SET state = 'claimed', worker = :worker,
                    lease_until = now() + :lease, updated_at = now()
             FROM campaigns c
-            WHERE b.id = :id AND b.state = 'pending' AND b.due_at <= now()
+            WHERE b.id = :id AND b.state = 'pending' AND b.due_at <= :now
               AND c.id = b.campaign_id AND c.state = 'running'
             RETURNING b.*
             """
             ),
-            {"id": batch_id, "worker": worker, "lease": lease},
+            {"id": batch_id, "worker": worker, "lease": lease, "now": now},
         )
         .mappings()
         .first()

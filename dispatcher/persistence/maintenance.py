@@ -7,43 +7,45 @@ the same statement, so two beat ticks or two workers never pick the same row twi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, text
 
 
-def batches_to_publish(conn: Connection, republish_after: timedelta, limit: int) -> list[int]:
-    """Pending batches that are due and have no recent message on the broker."""
+def batches_to_publish(
+    conn: Connection, now: datetime, republish_after: timedelta, limit: int
+) -> list[int]:
+    """Pending batches due at ``now`` (the service's clock) with no recent broker message."""
     rows = conn.execute(
         text(
             """
             UPDATE batches SET published_at = now()
             WHERE id IN (
                 SELECT b.id FROM batches b JOIN campaigns c ON c.id = b.campaign_id
-                WHERE b.state = 'pending' AND b.due_at <= now() AND c.state = 'running'
-                  AND (b.published_at IS NULL OR b.published_at < now() - :after)
+                WHERE b.state = 'pending' AND b.due_at <= :now AND c.state = 'running'
+                  AND (b.published_at IS NULL OR b.published_at < :now - :after)
                 ORDER BY b.due_at LIMIT :limit FOR UPDATE OF b SKIP LOCKED)
             RETURNING id
             """
         ),
-        {"after": republish_after, "limit": limit},
+        {"after": republish_after, "limit": limit, "now": now},
     )
     return sorted(r.id for r in rows)
 
 
-def polls_to_publish(conn: Connection, lease: timedelta, limit: int) -> list[int]:
+def polls_to_publish(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list[int]:
     """Batches whose next poll is due; their next poll time moves a lease ahead meanwhile."""
     rows = conn.execute(
         text(
             """
-            UPDATE batches SET next_poll_at = now() + :lease
+            UPDATE batches SET next_poll_at = :now + :lease
             WHERE id IN (
-                SELECT id FROM batches WHERE next_poll_at <= now()
+                SELECT id FROM batches WHERE next_poll_at <= :now
                 ORDER BY next_poll_at LIMIT :limit FOR UPDATE SKIP LOCKED)
             RETURNING id
             """
         ),
-        {"lease": lease, "limit": limit},
+        {"lease": lease, "limit": limit, "now": now},
     )
     return sorted(r.id for r in rows)
 

@@ -39,12 +39,12 @@ def sweep(deps: Deps) -> SweepReport:
         deps.publisher.plan(campaign_id)
     with deps.db.transaction() as conn:
         batch_ids = maintenance.batches_to_publish(
-            conn, timedelta(seconds=timings.republish_after_seconds), PUBLISH_PAGE
+            conn, deps.clock(), timedelta(seconds=timings.republish_after_seconds), PUBLISH_PAGE
         )
     deps.publisher.submit(batch_ids)
     with deps.db.transaction() as conn:
         poll_ids = maintenance.polls_to_publish(
-            conn, timedelta(seconds=timings.poll_lease_seconds), PUBLISH_PAGE
+            conn, deps.clock(), timedelta(seconds=timings.poll_lease_seconds), PUBLISH_PAGE
         )
     deps.publisher.poll(poll_ids)
     if batch_ids:

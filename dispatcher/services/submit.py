@@ -55,7 +55,9 @@ class SubmitStep(StrEnum):
 def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
     timings = deps.settings.timings
     with deps.db.transaction() as conn:
-        batch = batches.claim(conn, batch_id, deps.worker, _seconds(timings.claim_lease_seconds))
+        batch = batches.claim(
+            conn, batch_id, deps.worker, _seconds(timings.claim_lease_seconds), deps.clock()
+        )
         if batch is None:
             return SubmitStep.NOT_CLAIMABLE
         campaign = campaigns.get_campaign(conn, batch.campaign_id)

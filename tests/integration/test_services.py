@@ -3,8 +3,7 @@ recording publisher and adapters over httpx.MockTransport, with the clock in our
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -14,49 +13,12 @@ from sqlalchemy import text
 from dispatcher.domain.statuses import RecipientStatus
 from dispatcher.local.servers import ServerUrls, fresh_database
 from dispatcher.persistence.database import Database
-from dispatcher.providers.smsmode import SmsmodeProvider
 from dispatcher.services import maintenance, plan, submit, track
-from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from dispatcher.settings import AccountSettings, Settings, Timings
 from tests.integration.helpers import plain_mobiles
+from tests.integration.world import Handler, World, make_world
 
 pytestmark = pytest.mark.integration
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-@dataclass
-class Recorder:
-    planned: list[int] = field(default_factory=list)
-    submitted: list[int] = field(default_factory=list)
-    polled: list[int] = field(default_factory=list)
-
-    def plan(self, campaign_id: int) -> None:
-        self.planned.append(campaign_id)
-
-    def submit(self, batch_ids: object) -> None:
-        self.submitted.extend(batch_ids)  # type: ignore[call-overload]
-
-    def poll(self, batch_ids: object) -> None:
-        self.polled.extend(batch_ids)  # type: ignore[call-overload]
-
-
-@dataclass
-class Limiter:
-    wait: float = 0.0
-
-    def acquire(self, account: str, rate: str) -> float:
-        return self.wait
-
-
-@dataclass
-class World:
-    deps: Deps
-    publisher: Recorder
-    limiter: Limiter
-    answers: list[Handler]
-    requests: list[httpx.Request]
 
 
 @pytest.fixture(scope="module")
@@ -69,32 +31,7 @@ def database(servers: ServerUrls) -> Iterator[Database]:
 
 @pytest.fixture
 def world(database: Database) -> World:
-    account = AccountSettings(
-        name="mock", provider="smsmode", base_url="https://mock.test", access_token="tok"
-    )
-    settings = Settings(accounts={"mock": account}, timings=Timings(poll_first_delay_seconds=5))
-    answers: list[Handler] = []
-    requests: list[httpx.Request] = []
-
-    def transport(request: httpx.Request) -> httpx.Response:
-        requests.append(request)
-        return answers.pop(0)(request)
-
-    adapter = SmsmodeProvider(
-        settings.account("mock"),
-        httpx.Client(transport=httpx.MockTransport(transport)),
-        retry_seconds=0,
-    )
-    publisher, limiter = Recorder(), Limiter()
-    deps = Deps(
-        settings=settings,
-        db=database,
-        publisher=publisher,
-        limiter=limiter,
-        adapters=lambda _: adapter,
-        worker="test-worker",
-    )
-    return World(deps, publisher, limiter, answers, requests)
+    return make_world(database)
 
 
 def _planned_batch(world: World, count: int = 5) -> tuple[int, int]:
