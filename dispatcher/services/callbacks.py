@@ -85,10 +85,12 @@ def _targets(
 ) -> list[Target]:
     """Group reports by the batch they belong to: ((campaign, seq), reports, batch id)."""
     by_submission: dict[tuple[str | None, str | None], list[Report]] = defaultdict(list)
-    by_message: dict[str, Report] = {}
+    # Several reports may name one message (ACCEPTD, then DELIVRD, in any order): keep all,
+    # apply_reports keeps the highest-ranked of each recipient.
+    by_message: dict[str, list[Report]] = defaultdict(list)
     for report in pushed:
         if report.provider_ref is None and report.message_id:
-            by_message[report.message_id] = report
+            by_message[report.message_id].append(report)
         else:
             by_submission[(report.provider_ref, report.client_ref)].append(report)
     targets: list[Target] = []
@@ -104,8 +106,8 @@ def _targets(
             targets.append(((batch.campaign_id, batch.seq), group, batch.id))
     located = reports.locate_message_ids(conn, adapter.account.name, list(by_message))
     grouped: dict[tuple[int | None, int], list[Report]] = defaultdict(list)
-    for message_id, report in by_message.items():
-        grouped[located.get(message_id, (None, 0))].append(report)
+    for message_id, found in by_message.items():
+        grouped[located.get(message_id, (None, 0))].extend(found)
     targets += [(where, group, None) for where, group in grouped.items()]
     return targets
 

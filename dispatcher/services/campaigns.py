@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 def campaign_status(deps: Deps, campaign_id: int) -> CampaignProgress:
     with deps.db.transaction() as conn:
+        # One snapshot for the state and the counts, so they always agree with each other.
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         campaign = campaigns.get_campaign(conn, campaign_id)
         by_status = campaigns.recipient_counts(conn, campaign_id)
         return CampaignProgress(

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from dispatcher.domain.statuses import RecipientStatus
+from dispatcher.services.campaigns import campaign_status
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
@@ -42,10 +43,10 @@ def test_a_campaign_completes_with_pushed_reports_and_urls_under_the_limit(
     delivered, expired = plain_mobiles(400), mobiles(10, suffix="96")
     campaign_id = _campaign(deps, marker, delivered + expired)
 
-    progress = wait_settled(deps, campaign_id)
+    wait_settled(deps, campaign_id)
     final = wait_until(lambda: _all_final(deps, campaign_id), what="pushed reports")
 
-    assert progress.state == "done"
+    assert campaign_status(deps, campaign_id).state == "done"
     assert final == {RecipientStatus.DELIVERED: 400, RecipientStatus.EXPIRED: 10}
     accepted = submissions(sandbox, marker, PROVIDER)
     assert sum(len(s["numbers"]) for s in accepted) == 410
@@ -132,7 +133,5 @@ def test_a_timeout_after_accepting_is_unknown_and_sent_once(
 
 
 def _all_final(deps: Deps, campaign_id: int) -> dict[RecipientStatus, int] | None:
-    from dispatcher.services.campaigns import campaign_status
-
     progress = campaign_status(deps, campaign_id)
     return dict(progress.by_status) if progress.final == progress.total else None

@@ -126,3 +126,21 @@ def test_a_row_that_no_longer_parses_is_dropped_and_counted(world: World) -> Non
     report = drain_inbox(world.deps)
     assert (report.recorded, report.malformed) == (1, 1)
     assert _left(world) == 0
+
+
+def test_reports_of_one_message_in_any_order_keep_the_final_one(database: Database) -> None:
+    world = make_world(database, provider="bulkgw", options={"dlr": True})
+    world.deps.settings.timings = Timings(callback_settle_seconds=0)
+    (number,) = plain_mobiles(1)
+    campaign_id = enqueue(
+        world.deps, CampaignRequest(account="mock", text="Hi", recipients=[number], sender="SHOP")
+    )
+    (batch_id,) = plan.plan_campaign(world.deps, campaign_id)
+    world.answer(f"1701|{number}|m-{campaign_id}")
+    submit.submit_batch(world.deps, batch_id)
+    final = {"msgid": f"m-{campaign_id}", "destination": number, "status": "DELIVRD", "err": "000"}
+    _record(world, [final, {**final, "status": "ACCEPTD"}])  # the late "accepted" comes second
+
+    drain_inbox(world.deps)
+
+    assert _statuses(world, [number]) == ["delivered"]

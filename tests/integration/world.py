@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from dispatcher.persistence.database import Database
-from dispatcher.providers.smsmode import SmsmodeProvider
+from dispatcher.providers.registry import REGISTRY
 from dispatcher.services.deps import Deps
 from dispatcher.settings import AccountSettings, Settings, Timings
 
@@ -72,11 +72,14 @@ class World:
         self.answers.append(lambda request: httpx.Response(status, text=body))
 
 
-def make_world(database: Database, **account: Any) -> World:
+def make_world(database: Database, provider: str = "smsmode", **account: Any) -> World:
+    credentials = (
+        {"access_token": "tok"} if provider == "smsmode" else {"username": "u", "password": "p"}
+    )
     settings = Settings(
-        accounts={"mock": AccountSettings(name="mock", provider="smsmode",
-                                          base_url="https://mock.test", access_token="tok",
-                                          **account)},
+        accounts={"mock": AccountSettings(name="mock", provider=provider,
+                                          base_url="https://mock.test", **credentials,
+                                          **{"check_balance": False, **account})},
         timings=Timings(poll_first_delay_seconds=5),
         callback_base_url="https://dispatcher.test",
     )  # fmt: skip
@@ -87,7 +90,7 @@ def make_world(database: Database, **account: Any) -> World:
         requests.append(request)
         return answers.pop(0)(request)
 
-    adapter = SmsmodeProvider(
+    adapter = REGISTRY[provider](
         settings.account("mock"), httpx.Client(transport=httpx.MockTransport(transport)),
         retry_seconds=0,
     )  # fmt: skip
