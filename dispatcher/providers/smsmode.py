@@ -2,15 +2,16 @@
 
 Written from sMsmode's document (``../shared/providers/000_2329c42afd0dd618.txt``, v3.3, with
 the French v3.1 beside it); "section N" below is a section of that document. The code tables
-live in :mod:`dispatcher.providers.smsmode_codes`. Callbacks (sections 12 and 13) are GETs the
-provider makes to us, parsed here from their query parameters.
+live in :mod:`dispatcher.providers.smsmode_codes`, the batch file of personalised campaigns
+(section 17) in :mod:`dispatcher.providers.smsmode_batchfile`. Callbacks (sections 12 and 13)
+are GETs the provider makes to us, parsed here from their query parameters.
 """
 
 from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,6 +37,7 @@ from dispatcher.errors import (
     TransientProviderError,
     UnknownOutcomeError,
 )
+from dispatcher.providers import smsmode_batchfile as batchfile
 from dispatcher.providers import smsmode_codes as codes
 from dispatcher.providers.base import CallbackError, Provider
 
@@ -93,12 +95,15 @@ class SmsmodeProvider(Provider):
     accepts_callbacks = True
     can_schedule = True  # date_envoi, section 3
     can_cancel = True  # deleteSMS.do, section 9
+    native_stop = True  # stop=1|2, section 3 "Stop SMS parameter" (not in batch mode)
     gsm_basic = codes.GSM_BASIC
     gsm_extended = codes.GSM_EXTENDED
     # Section 3 documents no maximum for nbr_msg, only its default of 5: past that the text
     # could be truncated without an error, so GSM texts are held to the same 5 parts
     # (765 characters) that section 16 documents for Unicode.
     max_gsm_parts: ClassVar[int] = 5
+    # Section 17: a batch with ``texts`` (one per recipient) goes as one file, up to 1000 rows.
+    per_recipient_texts: ClassVar[bool] = True
 
     # -- validation -------------------------------------------------------------------------
 
@@ -140,6 +145,33 @@ class SmsmodeProvider(Provider):
                 problems.append(Problem("sender", message, value=sender))
         return problems
 
+    def validate_texts(
+        self,
+        *,
+        texts: Sequence[str],
+        sender: str | None,
+        options: Mapping[str, object],
+        encoding: Encoding | None = None,
+    ) -> list[Problem]:
+        """``validate`` for a personalised campaign, sent by batch file (section 17): GSM only,
+        no ``stop``; a text's problems carry its row. See :func:`smsmode_batchfile.problems`."""
+        return batchfile.problems(
+            self, texts=texts, sender=sender, options=options, encoding=encoding
+        )
+
+    def check_batch(self, batch: OutboundBatch) -> None:
+        if batch.texts is None:
+            super().check_batch(batch)
+        else:
+            batchfile.check(self, batch)
+
+    def billed_parts(
+        self, text: str, options: Mapping[str, object], force: Encoding | None = None
+    ) -> int:
+        """Parts with room for the STOP mention when ``stop`` is set (section 3)."""
+        encoding = self.measure(text, force=force).encoding
+        return self._parts(text, encoding, _stop(options.get("stop")))
+
     def _parts(self, text: str, encoding: Encoding, stop: int | None) -> int:
         if stop is not None:
             text += STOP_RESERVE
@@ -148,6 +180,9 @@ class SmsmodeProvider(Provider):
     # -- sending ----------------------------------------------------------------------------
 
     def build_send_request(self, batch: OutboundBatch) -> httpx.Request:
+        if batch.texts is not None:  # personalised: one text per recipient, in a file
+            params = self._common_params(batch, batchfile.nbr_msg(self, batch.texts))
+            return batchfile.request(self.url(batchfile.PATH), batch, params)
         unicode = batch.encoding is Encoding.UNICODE
         # Section 3: regular texts are ISO-8859-15 (an unencodable character becomes "?", as
         # sMsmode would make it); section 16: Unicode texts are UTF-8. httpx's own form
@@ -167,29 +202,34 @@ class SmsmodeProvider(Provider):
         return httpx.Request("POST", url, content=encoded.encode("ascii"), headers=headers)
 
     def _send_params(self, batch: OutboundBatch) -> list[tuple[str, str]]:
-        replies = bool(batch.options.get("allow_replies"))
         stop = _stop(batch.options.get("stop"))
-        if batch.encoding is Encoding.UNICODE:
+        # nbr_msg caps the parts and truncates past it (default 5, section 3): ask for what
+        # the text needs, its STOP mention included.
+        nbr_msg = max(batch.segments, self._parts(batch.text, batch.encoding, stop))
+        params = self._common_params(batch, nbr_msg)
+        params += [("message", batch.text), ("numero", ",".join(batch.msisdns))]
+        if stop is not None:
+            params.append(("stop", str(stop)))
+        return params
+
+    def _common_params(self, batch: OutboundBatch, nbr_msg: int) -> list[tuple[str, str]]:
+        """The parameters sendSMS.do (section 3) and sendSMSBatch.do (section 17) share."""
+        replies = bool(batch.options.get("allow_replies"))
+        if batch.encoding is Encoding.UNICODE and batch.texts is None:  # no class 9 in a file
             classe = CLASS_UNICODE
         else:
             classe = CLASS_REPLY if replies else CLASS_PRO
         params = [
             ("accessToken", self.account.secret("access_token")),
-            ("message", batch.text),
-            ("numero", ",".join(batch.msisdns)),
             ("classe_msg", classe),
-            # nbr_msg caps the parts and truncates past it (default 5, section 3): ask for
-            # what the text needs, its STOP mention included.
-            ("nbr_msg", str(max(batch.segments, self._parts(batch.text, batch.encoding, stop)))),
+            ("nbr_msg", str(nbr_msg)),
         ]
-        if batch.sender and not replies:  # no emetteur with classe_msg=4 (section 3)
+        if batch.sender and not replies:  # no emetteur with classe_msg=4 (sections 3 and 17)
             params.append(("emetteur", batch.sender))
         if batch.provider_send_at is not None:
             params.append(("date_envoi", self._date_envoi(batch.provider_send_at)))
         if batch.client_ref:
             params.append(("refClient", batch.client_ref))
-        if stop is not None:
-            params.append(("stop", str(stop)))
         if batch.callback_url:
             params.append(("notification_url", batch.callback_url))
         return params

@@ -24,6 +24,13 @@ from dispatcher.sandbox.config import ConfigError
 from dispatcher.sandbox.context import AdminError, ProviderEmulator, SandboxContext
 from dispatcher.sandbox.faults import Fields
 from dispatcher.sandbox.injection import disconnection_of, guarded
+from dispatcher.sandbox.smsmode_batchfile import (
+    Upload,
+    fault_fields,
+    read_upload,
+    recipient_details,
+    submit_batch,
+)
 from dispatcher.sandbox.smsmode_params import (
     InvalidParameterError,
     classe_of,
@@ -143,10 +150,10 @@ def _with_query(url: str, query: str) -> str:
 
 
 class SmsmodeEmulator(ProviderEmulator):
-    """sendSMS, compteRendu, smsStatus, credit and deleteSMS, plus the two callbacks."""
+    """sendSMS, sendSMSBatch, compteRendu, smsStatus, credit, deleteSMS, and the callbacks."""
 
     name = PROVIDER
-    endpoints = ("send", "report", "status", "credit", "delete")
+    endpoints = ("send", "report", "status", "credit", "delete", "batch")
 
     def __init__(self, ctx: SandboxContext) -> None:
         super().__init__(ctx)
@@ -165,7 +172,9 @@ class SmsmodeEmulator(ProviderEmulator):
             ("credit.do", self.credit),
             ("deleteSMS.do", self.delete),
         ]
-        return [Route(f"{PREFIX}/{path}", h, methods=["GET", "POST"]) for path, h in handlers]
+        routes = [Route(f"{PREFIX}/{path}", h, methods=["GET", "POST"]) for path, h in handlers]
+        # Section 17 uploads a file: POST only (a GET gets HTTP 405).
+        return [*routes, Route(f"{PREFIX}/sendSMSBatch.do", self.batch, methods=["POST"])]
 
     async def _guard(
         self,
@@ -175,16 +184,29 @@ class SmsmodeEmulator(ProviderEmulator):
         process: Callable[[dict[str, str]], Response],
     ) -> Response:
         params = await read_params(request)
+        return await self._run(
+            request, endpoint, table, lambda: _fault_fields(params), lambda: process(params)
+        )
+
+    async def _run(
+        self,
+        request: Request,
+        endpoint: str,
+        table: Mapping[str, str],
+        fields: Callable[[], Fields],
+        process: Callable[[], Response],
+    ) -> Response:
+        """Count the request and apply fault rules around ``process``."""
 
         async def run() -> Response:
-            return process(params)
+            return process()
 
         return await guarded(
             self.ctx.faults,
             self.ctx.store,
             PROVIDER,
             endpoint,
-            lambda: _fault_fields(params),
+            fields,
             run,
             lambda code: answer(code, table),
             disconnection_of(request),
@@ -193,6 +215,13 @@ class SmsmodeEmulator(ProviderEmulator):
     async def send(self, request: Request) -> Response:
         """Section 3 (and 16 for classe_msg=9)."""
         return await self._guard(request, "send", SEND, lambda p: self._send(p, request.method))
+
+    async def batch(self, request: Request) -> Response:
+        """Section 17: one submission, one text per recipient (:mod:`smsmode_batchfile`)."""
+        upload = await read_upload(request)
+        return await self._run(
+            request, "batch", SEND, lambda: fault_fields(upload), lambda: self._batch(upload)
+        )
 
     async def report(self, request: Request) -> Response:
         """Section 4: ``msisdn status | msisdn status | ...``."""
@@ -245,9 +274,18 @@ class SmsmodeEmulator(ProviderEmulator):
             extra={"classe_msg": order.classe_msg, "notification_url_reponse": order.reply_url},
         )
         ctx.store.add(sub, order.numbers)
+        return self._accepted(sub)
+
+    def _batch(self, upload: Upload) -> Response:
+        found = submit_batch(self.ctx, PROVIDER, upload, self.zone, self.config)
+        return answer(found, SEND) if isinstance(found, str) else self._accepted(found)
+
+    def _accepted(self, sub: Submission) -> Response:
+        """Start the delivery-report callbacks of a recorded submission; answer 0."""
         if sub.notification_url:
             builder = self._report_builder(sub, sub.notification_url)
-            ctx.callbacks.subscribe(sub.id, Schedule(sub.numbers, sub.base, ctx.timeline, builder))
+            schedule = Schedule(sub.numbers, sub.base, self.ctx.timeline, builder)
+            self.ctx.callbacks.subscribe(sub.id, schedule)
         return answer("0", SEND, sub.id)
 
     def _visible(self, params: dict[str, str], table: Mapping[str, str]) -> Submission | Response:
@@ -337,20 +375,25 @@ class SmsmodeEmulator(ProviderEmulator):
         """Section 12: one GET per state change with the documented parameters.
 
         Values are percent-encoded in the charset of the original request (ISO-8859-15,
-        or UTF-8 for classe_msg=9); unencodable characters become '?'.
+        or UTF-8 for classe_msg=9); unencodable characters become '?'. A batch's recipients
+        carry their own refClient and cost.
         """
         charset = self._charset(sub)
+        per_recipient = recipient_details(sub)
 
         def build(number: str, state: State, when: float) -> CallbackRequest:
+            ref_client, cost = (
+                (sub.ref_client, sub.parts) if per_recipient is None else per_recipient(number)
+            )
             params = [
                 ("numero", number),
                 ("date_reception", self._local(when).strftime("%Y-%m-%d %H:%M:%S")),
                 ("statut", str(CODES[state])),
                 ("smsID", sub.id),
             ]
-            if sub.ref_client:
-                params.append(("refClient", sub.ref_client))
-            params += [("mcc_mnc", mcc_mnc(number)), ("cost", str(sub.parts))]
+            if ref_client:
+                params.append(("refClient", ref_client))
+            params += [("mcc_mnc", mcc_mnc(number)), ("cost", str(cost))]
             query = urlencode(params, encoding=charset, errors="replace")
             return CallbackRequest(PROVIDER, _with_query(url, query))
 

@@ -104,7 +104,7 @@ class SendOrder:
     nbr_msg: int
 
 
-def _sender(raw: str, classe_msg: int) -> str | None:
+def parse_sender(raw: str, classe_msg: int) -> str | None:
     """Section 3 ``emetteur``: at most 11 characters, no blank, no accent, not an MSISDN;
     not available with classe_msg=4. Printable ASCII except space is accepted."""
     sender = decode_param(raw, classe_msg)
@@ -117,7 +117,8 @@ def _sender(raw: str, classe_msg: int) -> str | None:
     return sender
 
 
-def _url(raw: str, classe_msg: int, name: str) -> str | None:
+def parse_url(raw: str, classe_msg: int, name: str) -> str | None:
+    """An optional http(s) callback URL (``notification_url``, ``notification_url_reponse``)."""
     url = decode_param(raw, classe_msg).strip()
     if not url:
         return None
@@ -126,7 +127,8 @@ def _url(raw: str, classe_msg: int, name: str) -> str | None:
     return url
 
 
-def _int_param(raw: str, name: str, default: int) -> int:
+def int_param(raw: str, name: str, default: int) -> int:
+    """An optional positive integer such as ``nbr_msg``; blank gives ``default``."""
     raw = raw.strip()
     if not raw:
         return default
@@ -172,7 +174,7 @@ def parse_send(
     if stop_raw not in ("", "1", "2"):
         raise InvalidParameterError("stop")
     stop = int(stop_raw or 0)
-    nbr_msg = _int_param(params.get("nbr_msg", ""), "nbr_msg", 5)
+    nbr_msg = int_param(params.get("nbr_msg", ""), "nbr_msg", 5)
     composed = compose(message, classe_msg, nbr_msg, stop, config.stop_mention)
     ref_client = decode_param(params.get("refClient", ""), classe_msg) or None
     return SendOrder(
@@ -181,10 +183,10 @@ def parse_send(
         parts=composed.parts,
         numbers=numbers,
         classe_msg=classe_msg,
-        sender=_sender(params.get("emetteur", ""), classe_msg),
+        sender=parse_sender(params.get("emetteur", ""), classe_msg),
         ref_client=ref_client,
-        notification_url=_url(params.get("notification_url", ""), classe_msg, "url"),
-        reply_url=_url(params.get("notification_url_reponse", ""), classe_msg, "url"),
+        notification_url=parse_url(params.get("notification_url", ""), classe_msg, "url"),
+        reply_url=parse_url(params.get("notification_url_reponse", ""), classe_msg, "url"),
         scheduled_for=parse_date(params.get("date_envoi", ""), zone, now),
         stop=stop,
         nbr_msg=nbr_msg,

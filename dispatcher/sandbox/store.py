@@ -186,11 +186,23 @@ class Store:
         self.duplicate_recipients += self._index(submission, numbers)
 
     def _index(self, submission: Submission, numbers: list[str]) -> int:
-        """Add to the duplicate index; returns how many were already there."""
-        seen = self._seen.setdefault((submission.provider, submission.text), set())
-        before = len(seen)
-        seen.update(_recipient_keys(numbers))
-        return len(numbers) - (len(seen) - before)
+        """Add to the duplicate index; returns how many were already there. A submission whose
+        recipients have different texts (sMsmode batch) lists them in extra["texts"], in the
+        order of its numbers: each recipient counts against its own text."""
+        texts = submission.extra.get("texts")
+        if texts is None:
+            groups = {submission.text: numbers}
+        else:
+            groups = {}
+            for number, text in zip(numbers, texts, strict=True):
+                groups.setdefault(text, []).append(number)
+        repeated = 0
+        for text, group in groups.items():
+            seen = self._seen.setdefault((submission.provider, text), set())
+            before = len(seen)
+            seen.update(_recipient_keys(group))
+            repeated += len(group) - (len(seen) - before)
+        return repeated
 
     def rebuild_duplicates(self) -> None:
         """Recount duplicates without cancelled submissions (they reached no phone).

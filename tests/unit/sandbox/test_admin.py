@@ -36,6 +36,7 @@ def test_stats_list_every_counter_from_the_start(client: TestClient) -> None:
             "smsmode.status": 0,
             "smsmode.credit": 0,
             "smsmode.delete": 0,
+            "smsmode.batch": 0,
             "smsmode.callbacks_sent": 0,
             "smsmode.callbacks_failed": 0,
         },
