@@ -50,6 +50,14 @@ class AccountSettings(BaseModel):
     timezone: str = "Europe/Paris"  # for provider-side dates such as sMsmode's date_envoi
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
+    # Marketing campaigns: the STOP mention appended when the provider adds none itself (e.g.
+    # "STOP au 36180"), the send window ("Mon-Sat 08:00-20:00 Europe/Paris holidays=FR" when
+    # unset), and what one SMS part costs in the provider's credits (for estimates).
+    stop_text: str | None = None
+    send_window: str | None = None
+    credits_per_sms: float = Field(default=1.0, gt=0)
+    # Refuse campaigns the provider's balance cannot cover (asked at most once a minute).
+    check_balance: bool = True
     # Provider-specific settings, validated by the provider's adapter (see its ``Options``):
     # DISPATCHER_ACCOUNTS__<NAME>__OPTIONS__<KEY>.
     options: dict[str, Any] = Field(default_factory=dict)

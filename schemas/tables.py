@@ -112,6 +112,7 @@ recipients = Table(
     Column("row_no", Integer, nullable=False),  # 1-based position in the producer's input
     Column("msisdn", Text, nullable=False),
     Column("fields", JSONB),
+    Column("text", Text),  # a personalised campaign's text for this recipient (0012)
     Column("status", Text, nullable=False, server_default=text("'queued'")),
     Column("provider_code", Text),
     Column("provider_text", Text),

@@ -73,6 +73,10 @@ class OutboundBatch:
     # Set only when the campaign asks the provider to hold the messages until this time.
     provider_send_at: datetime | None = None
     callback_url: str | None = None
+    # Personalised campaigns: one text per recipient (same order as ``msisdns``); None when
+    # every recipient gets ``text``. Adapters that take one text per request never see this
+    # (the planner groups recipients by text); sMsmode's batch file takes it as it is.
+    texts: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,12 @@ class RecipientWriter:
         self._batch_size = batch_size
         self.rows = 0
 
-    def add(self, row_no: int, msisdn: str, fields: dict[str, Any] | None) -> None:
+    def add(
+        self, row_no: int, msisdn: str, fields: dict[str, Any] | None, text: str | None = None
+    ) -> None:
         self._copy.write_row(
             (self._campaign_id, (row_no - 1) // self._batch_size, row_no, msisdn,
-             Jsonb(fields) if fields else None)
+             Jsonb(fields) if fields else None, text)
         )  # fmt: skip
         self.rows += 1
 
@@ -55,7 +57,7 @@ def writer(conn: Connection, campaign_id: int, batch_size: int) -> Iterator[Reci
     with (
         raw_connection(conn).cursor() as cur,
         cur.copy(
-            "COPY recipients (campaign_id, batch_seq, row_no, msisdn, fields) FROM STDIN"
+            "COPY recipients (campaign_id, batch_seq, row_no, msisdn, fields, text) FROM STDIN"
         ) as copy,
     ):
         yield RecipientWriter(copy, campaign_id, batch_size)
@@ -94,20 +96,82 @@ def remove_duplicates(conn: Connection, campaign_id: int) -> int:
     ).rowcount
 
 
-def batch_recipients(conn: Connection, campaign_id: int, seq: int) -> list[tuple[int, str]]:
-    """(id, msisdn) of a batch's recipients still waiting to be sent, in input order.
+def regroup_by_text(conn: Connection, campaign_id: int, batch_size: int) -> int:
+    """Renumber a personalised campaign's batches so that each holds one text: recipients
+    with the same text, in input order, ``batch_size`` at a time. Returns the batch count.
+
+    For providers that take one text per request: identical texts share requests instead of
+    one request per recipient.
+    """
+    return int(
+        conn.execute(
+            text(
+                """
+            WITH chunked AS (
+                SELECT id, text, row_no,
+                       (row_number() OVER (PARTITION BY text ORDER BY row_no) - 1) / :size AS chunk
+                FROM recipients WHERE campaign_id = :c
+            ), texts AS (
+                SELECT text, max(chunk) + 1 AS chunks, min(row_no) AS first_row
+                FROM chunked GROUP BY text
+            ), offsets AS (
+                SELECT text, sum(chunks) OVER (ORDER BY first_row) - chunks AS first_seq
+                FROM texts
+            ), renumbered AS (
+                UPDATE recipients r SET batch_seq = o.first_seq + c.chunk
+                FROM chunked c JOIN offsets o ON o.text = c.text
+                WHERE r.id = c.id
+                RETURNING r.batch_seq
+            )
+            SELECT count(DISTINCT batch_seq) FROM renumbered
+            """
+            ),
+            {"c": campaign_id, "size": batch_size},
+        ).scalar_one()
+    )
+
+
+def distinct_texts(conn: Connection, campaign_id: int) -> Iterator[tuple[str, int]]:
+    """(text, recipients) of a personalised campaign, most used first, streamed from a
+    server-side cursor (a million different texts are never all in memory)."""
+    query = text(
+        "SELECT text, count(*) FROM recipients WHERE campaign_id = :c "
+        "GROUP BY text ORDER BY count(*) DESC, min(row_no)"
+    ).execution_options(yield_per=1000)
+    for row in conn.execute(query, {"c": campaign_id}):
+        yield row[0], row[1]
+
+
+def has_numbers_in(conn: Connection, campaign_id: int, country_code: str) -> bool:
+    """Whether any recipient's number starts with ``country_code`` (e.g. "33")."""
+    return bool(
+        conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM recipients WHERE campaign_id = :c "
+                "AND msisdn LIKE :prefix)"
+            ),
+            {"c": campaign_id, "prefix": f"{country_code}%"},
+        ).scalar_one()
+    )
+
+
+def batch_recipients(
+    conn: Connection, campaign_id: int, seq: int
+) -> list[tuple[int, str, str | None]]:
+    """(id, msisdn, text) of a batch's recipients still waiting to be sent, in input order;
+    ``text`` is None unless the campaign is personalised.
 
     Only ``queued`` ones: a recipient whose send may have happened (``unknown``) is never in a
     request again unless an operator puts it back to ``queued`` (services.campaigns).
     """
     rows = conn.execute(
         text(
-            "SELECT id, msisdn FROM recipients WHERE campaign_id = :c AND batch_seq = :s "
+            "SELECT id, msisdn, text FROM recipients WHERE campaign_id = :c AND batch_seq = :s "
             "AND status = 'queued' ORDER BY row_no"
         ),
         {"c": campaign_id, "s": seq},
     )
-    return [(r.id, r.msisdn) for r in rows]
+    return [(r.id, r.msisdn, r.text) for r in rows]
 
 
 def set_batch_status(

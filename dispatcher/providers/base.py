@@ -15,7 +15,8 @@ table is ``UNKNOWN``, never ``TRANSIENT``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import ClassVar, TypeVar
@@ -80,6 +81,10 @@ class Provider(ABC):
     campaign_options: ClassVar[frozenset[str]] = frozenset()
     # The provider keeps its own STOP list that we can read and write (Envoyer SMS Pro).
     manages_stop_list: ClassVar[bool] = False
+    # The provider adds the STOP mention itself when asked (campaign option "stop").
+    native_stop: ClassVar[bool] = False
+    # One request can carry a different text per recipient (sMsmode's batch file).
+    per_recipient_texts: ClassVar[bool] = False
     gsm_basic: ClassVar[frozenset[str]] = GSM_BASIC
     gsm_extended: ClassVar[frozenset[str]] = GSM_EXTENDED
     http_outcomes: ClassVar[Mapping[int, Outcome]] = GENERIC_HTTP_OUTCOMES
@@ -116,6 +121,35 @@ class Provider(ABC):
 
     def measure(self, text: str, force: Encoding | None = None) -> TextMeasure:
         return measure(text, basic=self.gsm_basic, extended=self.gsm_extended, force=force)
+
+    def billed_parts(
+        self, text: str, options: Mapping[str, object], force: Encoding | None = None
+    ) -> int:
+        """SMS parts the provider bills each recipient of ``text``, its own STOP mention
+        included when ``options`` ask for one (for estimates; see services.estimate)."""
+        return self.measure(text, force=force).segments
+
+    def validate_texts(
+        self,
+        *,
+        texts: Sequence[str],
+        sender: str | None,
+        options: Mapping[str, object],
+        encoding: Encoding | None = None,
+    ) -> list[Problem]:
+        """``validate`` for a personalised campaign: each distinct text once, problems named
+        with the first row (1-based) that has it."""
+        problems: list[Problem] = []
+        seen: set[str] = set()
+        for row, text in enumerate(texts, start=1):
+            if text in seen:
+                continue
+            seen.add(text)
+            for problem in self.validate(
+                text=text, sender=sender, options=options, encoding=encoding
+            ):
+                problems.append(replace(problem, row=row) if problem.field == "text" else problem)
+        return list(dict.fromkeys(problems))
 
     def validate(
         self,

@@ -140,6 +140,7 @@ class EnvoyerProvider(Provider):
     can_schedule = True  # senddate/sendtime
     can_cancel = True  # /api/message/cancel
     manages_stop_list = True  # /api/stopsms/*
+    native_stop = True  # stopsms=1 ("Détails sur le STOP SMS")
     campaign_options = frozenset({"tag"})
     gsm_basic = codes.GSM_BASIC
     gsm_extended = codes.GSM_EXTENDED
@@ -184,6 +185,14 @@ class EnvoyerProvider(Provider):
         elif sender.isdigit():
             problems.append(Problem("sender", "cannot be a number", value=sender))
         return problems
+
+    def billed_parts(
+        self, text: str, options: Mapping[str, object], force: Encoding | None = None
+    ) -> int:
+        """The billing table of "Détails sur le long SMS": 1 to 160 counted characters is 1 SMS,
+        to 306 is 2, to 459 is 3; the STOP mention counted when added."""
+        units = self._units(text, _stop(options.get("stop")))
+        return 1 if units <= SINGLE_SMS else 2 if units <= 306 else 3
 
     def _units(self, text: str, stop: int | None) -> int:
         """The provider's count of the text, with its STOP mention when one is added."""

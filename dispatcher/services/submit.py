@@ -1,6 +1,7 @@
 """submit: send one batch, at most once, and record what the provider's answer proves.
 
     claim (pending -> claimed, committed)       a duplicate task stops here
+    outside its campaign's send window          hand back, due when the window opens
     read recipients, build the request          nothing has left yet: safe to hand back
     take a rate-limit token                     none free: hand back with a due time
     mark sending (claimed -> sending, committed)
@@ -25,6 +26,7 @@ from sqlalchemy import Connection
 from dispatcher.domain.models import Batch, Campaign, OutboundBatch, SendResult
 from dispatcher.domain.refs import client_ref
 from dispatcher.domain.statuses import BatchState, Outcome, RecipientStatus
+from dispatcher.domain.window import SendWindow
 from dispatcher.errors import ConfigurationError
 from dispatcher.persistence import batches, campaigns, recipients, reports
 from dispatcher.providers.base import Provider
@@ -42,6 +44,7 @@ class SubmitStep(StrEnum):
     """How a submit task ended; for logs and tests."""
 
     NOT_CLAIMABLE = "not-claimable"
+    OUTSIDE_WINDOW = "outside-window"
     EMPTY = "empty"
     RATE_LIMITED = "rate-limited"
     HELD = "held"
@@ -66,6 +69,13 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
             batches.set_state(conn, batch.id, BatchState.DONE, from_states={BatchState.CLAIMED})
             campaigns.finish_if_settled(conn, campaign.id)
             return SubmitStep.EMPTY
+
+    window = campaign.options.get("window")
+    if window and not SendWindow.parse(window).is_open(now := deps.clock()):
+        opens = SendWindow.parse(window).next_open(now)
+        with deps.db.transaction() as conn:
+            batches.release(conn, batch.id, deps.worker, opens, reason=f"send window {window}")
+        return SubmitStep.OUTSIDE_WINDOW
 
     adapter = deps.adapters(campaign.account)
     outbound = _outbound(deps, adapter, campaign, batch, rows)
@@ -105,23 +115,41 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
 
 
 def _outbound(
-    deps: Deps, adapter: Provider, campaign: Campaign, batch: Batch, rows: list[tuple[int, str]]
+    deps: Deps,
+    adapter: Provider,
+    campaign: Campaign,
+    batch: Batch,
+    rows: list[tuple[int, str, str | None]],
 ) -> OutboundBatch:
     scheduled = campaign.options.get("provider_scheduling") and campaign.send_at > deps.clock()
+    text, encoding, segments, method = (
+        campaign.text, campaign.encoding, campaign.segments, campaign.method
+    )  # fmt: skip
+    texts: list[str] | None = None
+    mode = campaign.options.get("personalised")
+    if mode == "file":  # one text per recipient in one request (sMsmode's batch file)
+        texts = [row_text or campaign.text for _, _, row_text in rows]
+        method = "POST"
+    elif mode == "grouped":  # the planner put one text in each batch
+        text = rows[0][2] or campaign.text
+        forced = campaign.options.get("encoding")
+        measured = adapter.measure(text, force=None if forced in (None, "auto") else forced)
+        encoding, segments = measured.encoding, measured.segments
     return OutboundBatch(
         batch_id=batch.id,
         campaign_id=campaign.id,
         client_ref=client_ref(batch.id),
-        text=campaign.text,
-        encoding=campaign.encoding,
-        segments=campaign.segments,
+        text=text,
+        encoding=encoding,
+        segments=segments,
         sender=campaign.sender,
-        msisdns=[msisdn for _, msisdn in rows],
-        recipient_ids=[rid for rid, _ in rows],
-        method=campaign.method,
+        msisdns=[msisdn for _, msisdn, _ in rows],
+        recipient_ids=[rid for rid, _, _ in rows],
+        method=method,
         options=campaign.options,
         provider_send_at=campaign.send_at if scheduled else None,
         callback_url=callback_url(deps.settings, adapter) if adapter.accepts_callbacks else None,
+        texts=texts,
     )
 
 
