@@ -43,6 +43,7 @@ from dispatcher.errors import (
 
 if TYPE_CHECKING:
     from dispatcher.services.deps import Deps
+    from dispatcher.services.estimate import Estimate
 
 __all__ = [
     "BatchState",
@@ -65,6 +66,7 @@ __all__ = [
     "campaign_status",
     "cancel_campaign",
     "enqueue_campaign",
+    "estimate_campaign",
     "export_recipients",
     "pause_campaign",
     "resume_campaign",
@@ -100,9 +102,16 @@ def enqueue_campaign(
     ``idempotency_key``: calling again with the same key returns the same campaign.
     ``invalid``: "reject" (default) refuses the whole campaign if any number is invalid,
     listing them; "drop" leaves them out and counts them.
-    ``options``: ``stop`` (1 or 2, sMsmode's STOP mention), ``allow_replies``, ``method``
-    ("GET"/"POST"), ``encoding`` ("auto", "gsm", "unicode"), ``provider_scheduling`` (let the
-    provider hold the messages until ``send_at``, so they can be deleted there).
+    ``kind``: "notification" (default) or "marketing" (a send window, Monday-Saturday
+    08:00-20:00 Europe/Paris without French public holidays unless set, and a STOP mention).
+    ``text`` may hold ``{field}`` placeholders filled from each recipient's row.
+    ``options``: ``stop`` (1 or 2: the provider's own STOP mention), ``stop_mention`` ("auto"
+    or "none"), ``allow_without_stop``, ``transliterate`` (replace ’ « » – ê... by GSM
+    characters instead of sending Unicode), ``window`` ("Mon-Fri 09:00-18:00 Europe/Paris
+    holidays=FR"), ``ignore_balance``, ``allow_replies``, ``method`` ("GET"/"POST"),
+    ``encoding`` ("auto", "gsm", "unicode"), ``provider_scheduling`` (let the provider hold
+    the messages until ``send_at``, so they can be deleted there), and the provider's own
+    (``docs/providers.md``).
     Raises CampaignValidationError naming every problem; nothing is written then.
     """
     from dispatcher.services.enqueue import CampaignRequest, enqueue
@@ -120,6 +129,32 @@ def enqueue_campaign(
         options=dict(options or {}),
     )
     return enqueue(_deps(deps), request)
+
+
+def estimate_campaign(
+    *,
+    account: str,
+    text: str,
+    recipients: RecipientSource,
+    sender: str | None = None,
+    send_at: datetime | None = None,
+    kind: CampaignKind | str = CampaignKind.NOTIFICATION,
+    invalid: Literal["reject", "drop"] = "reject",
+    default_region: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    deps: Deps | None = None,
+) -> Estimate:
+    """What ``enqueue_campaign`` would do, without doing it: recipients kept and dropped (by
+    reason), each distinct text's encoding and parts, the credits needed, the provider's
+    balance and whether it suffices. Raises the same CampaignValidationError."""
+    from dispatcher.services.enqueue import CampaignRequest, estimate
+
+    request = CampaignRequest(
+        account=account, text=text, recipients=recipients, sender=sender, send_at=send_at,
+        kind=CampaignKind(kind), invalid=invalid, default_region=default_region,
+        options=dict(options or {}),
+    )  # fmt: skip
+    return estimate(_deps(deps), request)
 
 
 def campaign_status(campaign_id: int, *, deps: Deps | None = None) -> CampaignProgress:

@@ -153,12 +153,7 @@ def enqueue(
     """Enqueue a campaign from a CSV file and print its id."""
     from dispatcher import enqueue_campaign
 
-    options: dict[str, object] = {}
-    for item in opts:
-        key, _, value = item.partition("=")
-        options[key] = (
-            int(value) if value.isdigit() else {"true": True, "false": False}.get(value, value)
-        )
+    options = _options(opts)
     try:
         campaign_id = enqueue_campaign(
             account=account,
@@ -174,6 +169,39 @@ def enqueue(
     except CampaignValidationError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(campaign_id)
+
+
+@cli.command()
+@click.option("--account", required=True)
+@click.option("--text", "message", required=True)
+@click.option("--recipients", "path", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--sender")
+@click.option("--kind", type=click.Choice(["notification", "marketing"]), default="notification")
+@click.option("--drop-invalid", is_flag=True)
+@click.option("--option", "opts", multiple=True, help="key=value, e.g. transliterate=true.")
+def estimate(account: str, message: str, path: Path, sender: str | None, kind: str,
+             drop_invalid: bool, opts: tuple[str, ...]) -> None:  # fmt: skip
+    """What a campaign would cost, without enqueuing it (JSON)."""
+    from dispatcher import estimate_campaign
+
+    try:
+        found = estimate_campaign(
+            account=account, text=message, recipients=path, sender=sender, kind=kind,
+            invalid="drop" if drop_invalid else "reject", options=_options(opts),
+        )  # fmt: skip
+    except CampaignValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
+
+
+def _options(items: tuple[str, ...]) -> dict[str, object]:
+    """key=value pairs: digits become numbers, true/false booleans."""
+    options: dict[str, object] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        flags = {"true": True, "false": False}
+        options[key] = int(value) if value.isdigit() else flags.get(value.lower(), value)
+    return options
 
 
 @cli.command()

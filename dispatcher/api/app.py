@@ -1,6 +1,7 @@
 """HTTP service.
 
-    POST /campaigns                      enqueue (JSON; ``Authorization: Bearer <token>``)
+    POST /campaigns                      enqueue (JSON; ``Authorization: Bearer <token>``);
+                                         ``?dry_run=1``: the estimate, nothing enqueued
     GET  /campaigns/{id}                 progress
     GET  /campaigns/{id}/recipients.csv  export
     POST /campaigns/{id}/pause|resume|cancel
@@ -44,7 +45,7 @@ from dispatcher.persistence.database import libpq_url
 from dispatcher.providers.base import CallbackError
 from dispatcher.services import campaigns as campaign_service
 from dispatcher.services.deps import Deps
-from dispatcher.services.enqueue import CampaignRequest, enqueue
+from dispatcher.services.enqueue import CampaignRequest, enqueue, estimate
 from dispatcher.services.opt_outs import receive_inbound
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,9 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
                 default_region=body.default_region,
                 options=body.options,
             )
+            if request.query_params.get("dry_run") in ("1", "true"):
+                found = await run_in_threadpool(estimate, get_deps(), campaign_request)
+                return JSONResponse(found.as_dict())
             campaign_id = await run_in_threadpool(enqueue, get_deps(), campaign_request)
         except CampaignValidationError as exc:
             return JSONResponse(
