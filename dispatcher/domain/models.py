@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from dispatcher.domain.statuses import (
@@ -105,6 +106,8 @@ class SendResult:
     # The provider refused for its request-rate limit: wait for the window, and do not count
     # the attempt against the batch (Envoyer SMS Pro's HTTP 400 over its hourly limit).
     rate_limited: bool = False
+    # The account's balance the answer reported, when it reports one (SMSFactor's credits).
+    balance: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -180,16 +181,19 @@ class SmsfactorProvider(Provider):
         # description, which is kept as the batch's last message.
         description = self._excerpt(_child(root, "message")) or known
         credits = _child(root, "credits")
-        if _CREDITS.fullmatch(credits):
+        balance = Decimal(credits) if _CREDITS.fullmatch(credits) else None
+        if balance is not None:
             description = f"{description}; credits: {credits}"
         if outcome is not Outcome.ACCEPTED:
-            return SendResult(outcome, code, description, http_status=status)
+            return SendResult(outcome, code, description, http_status=status, balance=balance)
         ticket = _child(root, "ticket")
         if not _is_token(ticket):
             # Accepted, but its reports could never be asked for: reconcile, never re-send.
             description = f"{description} (no usable ticket: {self._excerpt(ticket)!r})"
             return SendResult(Outcome.UNKNOWN, code, description, http_status=status)
-        return SendResult(outcome, code, description, provider_ref=ticket, http_status=status)
+        return SendResult(
+            outcome, code, description, provider_ref=ticket, http_status=status, balance=balance
+        )
 
     # -- tracking ---------------------------------------------------------------------------
 

@@ -165,6 +165,8 @@ def _record(
     timings = deps.settings.timings
     now = deps.clock()
     code, message = result.code, result.description
+    if result.balance is not None:  # estimates use it where the provider has no balance call
+        deps.cache.set(f"balance:{adapter.account.name}", str(result.balance), 30 * 24 * 3600)
     if result.recipients:
         reports.apply_send_results(conn, campaign.id, batch.seq, result.recipients)
         result = replace(result, outcome=batch_outcome(result))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -458,3 +459,18 @@ def test_transport_errors(error: type[httpx.TransportError], outcome: Outcome) -
     result = adapter.execute_send(adapter.prepare_send(outbound), outbound)
     assert (result.outcome, result.code, result.provider_ref) == (outcome, None, None)
     assert PASSWORD not in result.description
+
+
+@pytest.mark.parametrize(
+    ("body", "balance"),
+    [
+        (send_answer("1", "Message envoyé", "123456", "850"), Decimal("850")),
+        (send_answer("-3", "", "", "0"), Decimal("0")),
+        (send_answer("1", "", "abc-42"), None),
+        (send_answer("-3", "", "", "lots"), None),
+    ],
+)
+def test_the_credits_left_are_reported_as_the_balance(body: str, balance: Decimal | None) -> None:
+    """Section 1.3.1.4: the only way to know an SMSFactor account's balance."""
+    answer = httpx.Response(200, text=body)
+    assert provider().parse_send_response(answer, batch()).balance == balance
