@@ -115,17 +115,25 @@ def _targets(
 def _reconcile(
     deps: Deps, conn: Connection, adapter: Provider, provider_ref: str, batch_id: int | None
 ) -> Batch | None:
-    """A report for a batch whose send answer never came: the provider did accept it.
+    """A report naming a submission we do not know, with our reference (refClient).
 
-    The batch leaves ``unknown`` (or ``sending``) for ``submitted`` with the provider's id;
-    polling takes over from there.
+    For a batch whose send answer never came, the provider did accept it: the batch leaves
+    ``unknown`` (or ``sending``) for ``submitted`` with the provider's id and polling takes
+    over from there. For a batch already submitted, it is simply that batch.
     """
     if batch_id is None:
         return None
     batch = batches.get_batch(conn, batch_id)
-    if batch is None or batch.state not in (BatchState.UNKNOWN, BatchState.SENDING):
+    if (
+        batch is None
+        or campaigns.get_campaign(conn, batch.campaign_id).account != adapter.account.name
+    ):
         return None
-    if campaigns.get_campaign(conn, batch.campaign_id).account != adapter.account.name:
+    if batch.state in (BatchState.SUBMITTED, BatchState.DONE):
+        # Known under another id (a report naming one message of a batch file, say): our
+        # reference still says which batch, and reports match by number within it.
+        return batch
+    if batch.state not in (BatchState.UNKNOWN, BatchState.SENDING):
         return None
     timings = deps.settings.timings
     now = deps.clock()

@@ -144,3 +144,24 @@ def test_reports_of_one_message_in_any_order_keep_the_final_one(database: Databa
     drain_inbox(world.deps)
 
     assert _statuses(world, [number]) == ["delivered"]
+
+
+def test_a_report_under_another_id_finds_its_batch_by_our_reference(world: World) -> None:
+    numbers = _submitted(world, 2, "inbox5")
+    with world.deps.db.transaction() as conn:
+        batch_id = conn.execute(
+            text("SELECT id FROM batches WHERE provider_ref = 'inbox5'")
+        ).scalar_one()
+    _record(
+        world,
+        [
+            {
+                "numero": numbers[1],
+                "statut": "11",
+                "smsID": "per-message-9",
+                "refClient": f"b{batch_id}",
+            }
+        ],
+    )
+    drain_inbox(world.deps)
+    assert _statuses(world, numbers) == ["submitted", "delivered"]
