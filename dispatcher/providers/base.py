@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import ClassVar, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -260,6 +261,16 @@ class Provider(ABC):
             ]
             raise ConfigurationError(
                 f"account {self.account.name!r} ({self.name}) options:\n  " + "\n  ".join(lines)
+            ) from None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The account's timezone: the one the provider's local dates are written in."""
+        try:
+            return ZoneInfo(self.account.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigurationError(
+                f"account {self.account.name!r}: unknown timezone {self.account.timezone!r}"
             ) from None
 
     def url(self, path: str) -> str:

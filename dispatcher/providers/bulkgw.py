@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -270,7 +269,7 @@ class BulkGatewayProvider(Provider):
         utc = when.astimezone(UTC)
         if utc.second or utc.microsecond:
             utc = utc.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        local = utc.astimezone(self._zone)
+        local = utc.astimezone(self.zone)
         offset = local.utcoffset() or timedelta(0)
         if abs(offset) > GMT_MAX or abs(offset) % timedelta(minutes=30):
             local, offset = utc, timedelta(0)
@@ -344,16 +343,7 @@ class BulkGatewayProvider(Provider):
             parsed = datetime.strptime(value, fmt)
         except ValueError:
             raise CallbackError(f"{key} {value!r} does not match {fmt!r}") from None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=self._zone)
-
-    @property
-    def _zone(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.account.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigurationError(
-                f"account {self.account.name!r}: unknown timezone {self.account.timezone!r}"
-            ) from None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=self.zone)
 
 
 # -- validation helpers ---------------------------------------------------------------------

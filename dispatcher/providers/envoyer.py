@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from lxml import etree
@@ -35,6 +34,7 @@ from dispatcher.errors import (
 )
 from dispatcher.providers import envoyer_codes as codes
 from dispatcher.providers.base import GENERIC_HTTP_OUTCOMES, Provider
+from dispatcher.providers.xml import hardened_parser
 
 SEND_PATH = "/api/message/send"  # "FONCTION NOUVEAU MESSAGE"
 STATS_PATH = "/api/message/stats"  # "FONCTION STATISTIQUES DES MESSAGES"
@@ -108,11 +108,8 @@ def read_answer(content: bytes) -> Answer | None:
     """Parse an untrusted answer, or None when it is hostile, malformed or not the API's."""
     if len(content) > MAX_ANSWER_BYTES or b"<!DOCTYPE" in content.upper():
         return None
-    # One parser per call: an lxml parser must not be shared between threads.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False, remove_comments=True)  # fmt: skip
     try:
-        root = etree.fromstring(_BARE_AMP.sub(b"&amp;", content), parser)
+        root = etree.fromstring(_BARE_AMP.sub(b"&amp;", content), hardened_parser())
     except (etree.XMLSyntaxError, ValueError):
         return None
     if root.getroottree().docinfo.internalDTD is not None or root.tag != "envoyersmspro":
@@ -231,7 +228,7 @@ class EnvoyerProvider(Provider):
         utc = when.astimezone(UTC)
         if utc.second or utc.microsecond:
             utc = utc.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        local = utc.astimezone(self._zone)
+        local = utc.astimezone(self.zone)
         return [("senddate", local.strftime(SEND_DATE)), ("sendtime", local.strftime(SEND_TIME))]
 
     def parse_send_response(self, response: httpx.Response, batch: OutboundBatch) -> SendResult:
@@ -274,7 +271,7 @@ class EnvoyerProvider(Provider):
         stats = answer.root.find("stats")
         if stats is None:
             return PollResult(Outcome.UNKNOWN, description="success without <stats>")
-        reports, zone = [], self._zone
+        reports, zone = [], self.zone
         for recipient in stats.iterfind("recipient"):
             msisdn, code = _text(recipient, "mobile_number"), _text(recipient, "status_id")
             date = _text(recipient, "delivered_date")
@@ -426,15 +423,6 @@ class EnvoyerProvider(Provider):
             raise error(self.name, verdict.code, verdict.description)
         assert answer is not None
         return answer
-
-    @property
-    def _zone(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.account.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigurationError(
-                f"account {self.account.name!r}: unknown timezone {self.account.timezone!r}"
-            ) from None
 
 
 def _stop(value: object) -> int | None:

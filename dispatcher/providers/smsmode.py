@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar, NoReturn
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
@@ -245,7 +244,7 @@ class SmsmodeProvider(Provider):
         utc = when.astimezone(UTC)
         if utc.second or utc.microsecond:
             utc = utc.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        return utc.astimezone(self._zone).strftime(DATE_ENVOI)
+        return utc.astimezone(self.zone).strftime(DATE_ENVOI)
 
     def parse_send_response(self, response: httpx.Response, batch: OutboundBatch) -> SendResult:
         status = response.status_code
@@ -376,15 +375,6 @@ class SmsmodeProvider(Provider):
 
     # -- helpers ----------------------------------------------------------------------------
 
-    @property
-    def _zone(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.account.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigurationError(
-                f"account {self.account.name!r}: unknown timezone {self.account.timezone!r}"
-            ) from None
-
     def _local_time(self, params: Mapping[str, str], key: str, fmt: str) -> datetime | None:
         value = _optional(params, key)
         if value is None:
@@ -395,7 +385,7 @@ class SmsmodeProvider(Provider):
             raise CallbackError(f"{key} {value!r} does not match {fmt!r}") from None
         # Read in the account's zone; a time repeated when clocks go back takes its first
         # occurrence (fold=0).
-        return naive.replace(tzinfo=self._zone)
+        return naive.replace(tzinfo=self.zone)
 
     def _get(self, path: str, params: Mapping[str, str]) -> httpx.Request:
         token = self.account.secret("access_token")
