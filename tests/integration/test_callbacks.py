@@ -96,6 +96,10 @@ def test_the_same_report_twice_changes_nothing_the_second_time(
         CampaignRequest(account="sandbox-push", text=f"Twice {marker}", recipients=numbers),
     )
     ref = wait_until(lambda: _provider_ref(deps, campaign_id), what="provider ref")
+    first = next(r for r in recipient_rows(deps, campaign_id) if r["msisdn"] == numbers[0])
+    # The sandbox pushes its own 13 (on the way to the operator) first; ours come after it.
+    before = wait_until(lambda: _events_of(deps, first["id"]), what="the sandbox's 13")
+    assert before == [("submitted", "13")]
     report = {
         "numero": numbers[0],
         "statut": "11",
@@ -110,7 +114,7 @@ def test_the_same_report_twice_changes_nothing_the_second_time(
     wait_until(lambda: not _inbox_rows(deps), what="the inbox drained")
     rows = {r["msisdn"]: r for r in recipient_rows(deps, campaign_id)}
     assert (rows[numbers[0]]["status"], rows[numbers[0]]["provider_code"]) == ("delivered", "11")
-    assert _events_of(deps, rows[numbers[0]]["id"]) == [("delivered", "11")]
+    assert _events_of(deps, first["id"]) == [("submitted", "13"), ("delivered", "11")]
 
 
 def _provider_ref(deps: Deps, campaign_id: int) -> str | None:
