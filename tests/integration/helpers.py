@@ -82,5 +82,21 @@ def add_fault(sandbox: httpx.Client, rule: dict[str, Any], provider: str = "smsm
     return fault_id
 
 
+def fault_on_send(
+    sandbox: httpx.Client,
+    marker: str,
+    action: dict[str, Any],
+    *,
+    provider: str = "smsmode",
+    times: int | None = None,
+) -> str:
+    """Make the sandbox answer ``action`` to sends of texts holding ``marker``.
+
+    ``times`` limits how often; None means every time.
+    """
+    rule = {"endpoint": "send", "match": {"text_contains": marker}, "action": action}
+    return add_fault(sandbox, {**rule, "times": times}, provider)
+
+
 def batch_states(deps: Deps, campaign_id: int) -> list[str]:
     return [b["state"] for b in batches_of(deps, campaign_id)]

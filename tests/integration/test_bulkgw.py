@@ -14,9 +14,9 @@ from dispatcher.services.campaigns import campaign_status
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
-    add_fault,
     batch_states,
     batches_of,
+    fault_on_send,
     mobiles,
     plain_mobiles,
     recipient_rows,
@@ -57,16 +57,7 @@ def test_a_campaign_completes_with_pushed_reports_and_urls_under_the_limit(
 
 
 def test_1709_is_retried_and_then_accepted(deps: Deps, sandbox: httpx.Client, marker: str) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "code", "code": "1709"},
-            "times": 1,
-        },
-        PROVIDER,
-    )
+    fault_on_send(sandbox, marker, {"type": "code", "code": "1709"}, provider=PROVIDER, times=1)
     campaign_id = _campaign(deps, marker, plain_mobiles(6))
     wait_until(lambda: _all_final(deps, campaign_id), what="reports")
     (batch,) = batches_of(deps, campaign_id)
@@ -77,16 +68,7 @@ def test_1709_is_retried_and_then_accepted(deps: Deps, sandbox: httpx.Client, ma
 def test_1715_is_unknown_and_never_resubmitted(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "code", "code": "1715"},
-            "times": None,
-        },
-        PROVIDER,
-    )
+    fault_on_send(sandbox, marker, {"type": "code", "code": "1715"}, provider=PROVIDER)
     campaign_id = _campaign(deps, marker, plain_mobiles(4))
     wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
     time.sleep(3)
@@ -98,16 +80,7 @@ def test_1715_is_unknown_and_never_resubmitted(
 def test_any_other_code_is_permanent_and_never_retried(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "code", "code": "1725"},
-            "times": None,
-        },
-        PROVIDER,
-    )
+    fault_on_send(sandbox, marker, {"type": "code", "code": "1725"}, provider=PROVIDER)
     campaign_id = _campaign(deps, marker, plain_mobiles(4))
     assert wait_settled(deps, campaign_id).by_status == {RecipientStatus.FAILED: 4}
     assert batches_of(deps, campaign_id)[0]["attempts"] == 1
@@ -116,16 +89,7 @@ def test_any_other_code_is_permanent_and_never_retried(
 def test_a_timeout_after_accepting_is_unknown_and_sent_once(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "accept_then_timeout", "delay": 4},
-            "times": None,
-        },
-        PROVIDER,
-    )
+    fault_on_send(sandbox, marker, {"type": "accept_then_timeout", "delay": 4}, provider=PROVIDER)
     campaign_id = _campaign(deps, marker, plain_mobiles(5), account="sandbox-bulkgw-slow")
     wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
     time.sleep(5)

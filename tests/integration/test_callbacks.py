@@ -15,6 +15,7 @@ from tests.integration.conftest import CALLBACK_SECRET, PUSH_TOKEN
 from tests.integration.helpers import (
     add_fault,
     batches_of,
+    fault_on_send,
     mobiles,
     plain_mobiles,
     recipient_rows,
@@ -144,15 +145,7 @@ def _events_of(deps: Deps, recipient_id: int, *, on: str) -> list[tuple[str, str
 def test_an_unknown_batch_is_reconciled_from_the_providers_callbacks(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "accept_then_timeout", "delay": 3},
-            "times": None,
-        },
-    )
+    fault_on_send(sandbox, marker, {"type": "accept_then_timeout", "delay": 3})
     campaign_id = enqueue(
         deps,
         CampaignRequest(

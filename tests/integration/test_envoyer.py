@@ -18,9 +18,9 @@ from dispatcher.services import opt_outs
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
-    add_fault,
     batch_states,
     batches_of,
+    fault_on_send,
     mobiles,
     plain_mobiles,
     recipient_rows,
@@ -73,16 +73,7 @@ def test_get_batches_hold_at_most_100_recipients(
 def test_not_enough_sms_fails_the_batch_without_a_retry(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "code", "code": "5"},
-            "times": None,
-        },
-        PROVIDER,
-    )
+    fault_on_send(sandbox, marker, {"type": "code", "code": "5"}, provider=PROVIDER)
     campaign_id = _campaign(deps, marker, plain_mobiles(9))
     assert wait_settled(deps, campaign_id).by_status == {RecipientStatus.FAILED: 9}
     (batch,) = batches_of(deps, campaign_id)
@@ -93,16 +84,7 @@ def test_not_enough_sms_fails_the_batch_without_a_retry(
 def test_a_timeout_after_accepting_is_unknown_and_sent_once(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "accept_then_timeout", "delay": 4},
-            "times": None,
-        },
-        PROVIDER,
-    )
+    fault_on_send(sandbox, marker, {"type": "accept_then_timeout", "delay": 4}, provider=PROVIDER)
     campaign_id = _campaign(deps, marker, plain_mobiles(6), account="sandbox-envoyer-slow")
     wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
     time.sleep(5)

@@ -14,9 +14,9 @@ from dispatcher.services import campaigns as operate
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
-    add_fault,
     batch_states,
     batches_of,
+    fault_on_send,
     plain_mobiles,
     recipient_rows,
     submissions,
@@ -94,15 +94,7 @@ def test_provider_scheduling_hands_the_send_time_to_smsmode_and_cancel_deletes_i
 def test_a_batch_that_keeps_failing_transiently_stops_for_an_operator_who_can_resend_it(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    fault = add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "code", "code": "31"},
-            "times": None,
-        },
-    )
+    fault = fault_on_send(sandbox, marker, {"type": "code", "code": "31"})
     campaign_id = _enqueue(deps, marker, 4)
     wait_until(lambda: batch_states(deps, campaign_id) == ["held"], what="batch held")
     (batch,) = batches_of(deps, campaign_id)

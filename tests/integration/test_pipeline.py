@@ -14,9 +14,9 @@ from dispatcher.local.stack import LocalStack
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
-    add_fault,
     batch_states,
     batches_of,
+    fault_on_send,
     mobiles,
     plain_mobiles,
     recipient_rows,
@@ -81,15 +81,7 @@ def test_get_batches_hold_at_most_300_recipients(
 def test_a_permanent_code_fails_the_batch_without_a_retry(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "code", "code": "33"},
-            "times": None,
-        },
-    )
+    fault_on_send(sandbox, marker, {"type": "code", "code": "33"})
     campaign_id = _campaign(deps, marker, plain_mobiles(40))
 
     progress = wait_settled(deps, campaign_id)
@@ -104,15 +96,7 @@ def test_a_permanent_code_fails_the_batch_without_a_retry(
 def test_a_transient_code_is_retried_and_then_succeeds(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "code", "code": "50"},
-            "times": 2,
-        },
-    )
+    fault_on_send(sandbox, marker, {"type": "code", "code": "50"}, times=2)
     campaign_id = _campaign(deps, marker, plain_mobiles(25))
 
     progress = wait_settled(deps, campaign_id)
@@ -126,15 +110,7 @@ def test_a_transient_code_is_retried_and_then_succeeds(
 def test_an_http_503_is_retried_like_a_transient_code(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "http_status", "status": 503, "body": "busy"},
-            "times": 1,
-        },
-    )
+    fault_on_send(sandbox, marker, {"type": "http_status", "status": 503, "body": "busy"}, times=1)
     campaign_id = _campaign(deps, marker, plain_mobiles(5))
     assert wait_settled(deps, campaign_id).by_status == {RecipientStatus.DELIVERED: 5}
     assert batches_of(deps, campaign_id)[0]["attempts"] == 2
@@ -143,15 +119,7 @@ def test_an_http_503_is_retried_like_a_transient_code(
 def test_a_timeout_after_the_provider_accepted_leaves_the_batch_unknown_and_sent_once(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "accept_then_timeout", "delay": 4},
-            "times": None,
-        },
-    )
+    fault_on_send(sandbox, marker, {"type": "accept_then_timeout", "delay": 4})
     numbers = plain_mobiles(30)
     campaign_id = _campaign(deps, marker, numbers, account="sandbox-slow")
 
@@ -170,30 +138,14 @@ def test_a_timeout_after_the_provider_accepted_leaves_the_batch_unknown_and_sent
 def test_a_dropped_connection_after_accepting_is_unknown_too(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "accept_then_drop"},
-            "times": None,
-        },
-    )
+    fault_on_send(sandbox, marker, {"type": "accept_then_drop"})
     campaign_id = _campaign(deps, marker, plain_mobiles(3))
     wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
     assert len(submissions(sandbox, marker)) == 1
 
 
 def test_a_task_delivered_twice_sends_once(deps: Deps, sandbox: httpx.Client, marker: str) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "latency", "delay": 1},
-            "times": None,
-        },
-    )
+    fault_on_send(sandbox, marker, {"type": "latency", "delay": 1})
     campaign_id = _campaign(deps, marker, plain_mobiles(50))
     batch_id = wait_until(lambda: [b["id"] for b in batches_of(deps, campaign_id)], what="batches")[
         0
@@ -210,15 +162,7 @@ def test_a_task_delivered_twice_sends_once(deps: Deps, sandbox: httpx.Client, ma
 def test_wiping_redis_mid_campaign_loses_nothing_and_doubles_nothing(
     deps: Deps, stack: LocalStack, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "latency", "delay": 0.3},
-            "times": None,
-        },
-    )
+    fault_on_send(sandbox, marker, {"type": "latency", "delay": 0.3})
     numbers = plain_mobiles(6000)
     campaign_id = _campaign(deps, marker, numbers)
     assert stack.endpoints is not None

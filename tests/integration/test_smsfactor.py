@@ -12,9 +12,9 @@ from dispatcher.domain.statuses import RecipientStatus
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
-    add_fault,
     batch_states,
     batches_of,
+    fault_on_send,
     mobiles,
     plain_mobiles,
     recipient_rows,
@@ -71,16 +71,7 @@ def test_a_campaign_completes_with_reports_matched_by_gsmsmsid(
 def test_a_do_not_retry_status_fails_the_batch_after_one_attempt(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "code", "code": "-3"},
-            "times": None,
-        },
-        PROVIDER,
-    )
+    fault_on_send(sandbox, marker, {"type": "code", "code": "-3"}, provider=PROVIDER)
     campaign_id = _campaign(deps, marker, plain_mobiles(12))
     assert wait_settled(deps, campaign_id).by_status == {RecipientStatus.FAILED: 12}
     (batch,) = batches_of(deps, campaign_id)
@@ -91,16 +82,7 @@ def test_a_do_not_retry_status_fails_the_batch_after_one_attempt(
 def test_a_hostile_xml_answer_is_unknown_resolves_nothing_and_is_not_resent(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "garbage", "body": BILLION_LAUGHS},
-            "times": None,
-        },
-        PROVIDER,
-    )
+    fault_on_send(sandbox, marker, {"type": "garbage", "body": BILLION_LAUGHS}, provider=PROVIDER)
     campaign_id = _campaign(deps, marker, plain_mobiles(5))
     wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
     time.sleep(2)
@@ -112,16 +94,7 @@ def test_a_hostile_xml_answer_is_unknown_resolves_nothing_and_is_not_resent(
 def test_a_timeout_after_accepting_is_unknown_and_sent_once(
     deps: Deps, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "accept_then_timeout", "delay": 4},
-            "times": None,
-        },
-        PROVIDER,
-    )
+    fault_on_send(sandbox, marker, {"type": "accept_then_timeout", "delay": 4}, provider=PROVIDER)
     campaign_id = _campaign(deps, marker, plain_mobiles(8), account="sandbox-smsfactor-slow")
     wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], what="batch unknown")
     time.sleep(5)

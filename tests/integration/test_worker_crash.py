@@ -12,9 +12,9 @@ from dispatcher.local.stack import LocalStack
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
-    add_fault,
     batch_states,
     batches_of,
+    fault_on_send,
     plain_mobiles,
     recipient_rows,
     submissions,
@@ -27,15 +27,7 @@ pytestmark = pytest.mark.integration
 def test_a_batch_whose_worker_died_while_sending_becomes_unknown_and_is_not_resent(
     deps: Deps, stack: LocalStack, sandbox: httpx.Client, marker: str
 ) -> None:
-    add_fault(
-        sandbox,
-        {
-            "endpoint": "send",
-            "match": {"text_contains": marker},
-            "action": {"type": "accept_then_timeout", "delay": 30},
-            "times": None,
-        },
-    )
+    fault_on_send(sandbox, marker, {"type": "accept_then_timeout", "delay": 30})
     campaign_id = enqueue(
         deps,
         CampaignRequest(
