@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -13,6 +13,11 @@ from dispatcher.domain.statuses import RecipientStatus
 from dispatcher.domain.text import Encoding, measure
 from dispatcher.providers.bulkgw import BulkGatewayProvider
 from dispatcher.settings import AccountSettings
+from tests.unit.providers._http import (
+    Handler,
+    mock_client,
+    no_network,
+)
 
 BASE_URL = "http://gateway.test:8080"
 USERNAME, PASSWORD = "X", "Y"  # section 1.2's placeholders
@@ -30,8 +35,6 @@ REPORT_STATUSES = [
     ("UNKNOWN", RecipientStatus.UNKNOWN),
 ]
 
-Handler = Callable[[httpx.Request], httpx.Response]
-
 
 def account(**overrides: Any) -> AccountSettings:
     fields: dict[str, Any] = {
@@ -45,12 +48,8 @@ def account(**overrides: Any) -> AccountSettings:
     return AccountSettings(**fields)
 
 
-def _no_network(request: httpx.Request) -> httpx.Response:
-    raise AssertionError(f"unexpected request {request.method} {request.url.path}")
-
-
-def provider(handler: Handler = _no_network, **overrides: Any) -> BulkGatewayProvider:
-    client = httpx.Client(transport=httpx.MockTransport(handler))
+def provider(handler: Handler = no_network, **overrides: Any) -> BulkGatewayProvider:
+    client = mock_client(handler)
     return BulkGatewayProvider(account(**overrides), client, retry_seconds=0)
 
 
@@ -77,32 +76,6 @@ def batch(
         recipient_ids=list(range(len(msisdns))),
         **fields,
     )
-
-
-def answering(
-    body: str | bytes, status: int = 200, seen: list[httpx.Request] | None = None
-) -> Handler:
-    """A handler answering ``body``, recording each request in ``seen``."""
-    content = body.encode("utf-8") if isinstance(body, str) else body
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if seen is not None:
-            seen.append(request)
-        return httpx.Response(status, content=content)
-
-    return handle
-
-
-def raising(error: type[httpx.TransportError]) -> Handler:
-    def handle(request: httpx.Request) -> httpx.Response:
-        raise error("simulated", request=request)
-
-    return handle
-
-
-def response(body: str | bytes, status: int = 200) -> httpx.Response:
-    content = body.encode("utf-8") if isinstance(body, str) else body
-    return httpx.Response(status, content=content)
 
 
 def query(request: httpx.Request) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -13,12 +13,15 @@ from dispatcher.domain.models import OutboundBatch
 from dispatcher.domain.text import measure
 from dispatcher.providers.envoyer import EnvoyerProvider
 from dispatcher.settings import AccountSettings
+from tests.unit.providers._http import (
+    Handler,
+    mock_client,
+    no_network,
+)
 
 LOGIN, PASSWORD = "33612345678", "s3cr3t-Pa55"  # "login: Votre numéro de mobile"
 BASE_URL = "https://www.envoyersmspro.com"
 DOC_NUMBERS = ("33600000001", "35200000077")  # the send example ("Exemple")
-
-Handler = Callable[[httpx.Request], httpx.Response]
 
 # "FONCTION NOUVEAU MESSAGE", "Retour du serveur".
 SEND_ANSWER = """<?xml version="1.0" encoding="UTF-8"?>
@@ -181,12 +184,8 @@ def account(**overrides: Any) -> AccountSettings:
     return AccountSettings(**fields)
 
 
-def _no_network(request: httpx.Request) -> httpx.Response:
-    raise AssertionError(f"unexpected request {request.method} {request.url}")
-
-
-def provider(handler: Handler = _no_network, **overrides: Any) -> EnvoyerProvider:
-    client = httpx.Client(transport=httpx.MockTransport(handler))
+def provider(handler: Handler = no_network, **overrides: Any) -> EnvoyerProvider:
+    client = mock_client(handler)
     return EnvoyerProvider(account(**overrides), client, retry_seconds=0)
 
 
@@ -219,32 +218,6 @@ def batch(
         method=method,
         **fields,
     )
-
-
-def answering(
-    body: str | bytes, status: int = 200, seen: list[httpx.Request] | None = None
-) -> Handler:
-    """A handler answering ``body``, recording each request in ``seen``."""
-    content = body.encode("utf-8") if isinstance(body, str) else body
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if seen is not None:
-            seen.append(request)
-        return httpx.Response(status, content=content)
-
-    return handle
-
-
-def raising(error_type: type[httpx.TransportError]) -> Handler:
-    def handle(request: httpx.Request) -> httpx.Response:
-        raise error_type("simulated", request=request)
-
-    return handle
-
-
-def response(body: str | bytes, status: int = 200) -> httpx.Response:
-    content = body.encode("utf-8") if isinstance(body, str) else body
-    return httpx.Response(status, content=content)
 
 
 def wire(request: httpx.Request) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -13,14 +13,17 @@ from dispatcher.domain.models import OutboundBatch
 from dispatcher.domain.text import measure
 from dispatcher.providers.smsfactor import SmsfactorProvider
 from dispatcher.settings import AccountSettings
+from tests.unit.providers._http import (
+    Handler,
+    mock_client,
+    no_network,
+)
 
 USERNAME = "user@example.com"
 PASSWORD = "Pa55-w0rd&<x>"  # holds XML's special characters, and is long enough to spot
 BASE_URL = "https://provider.test"
 DOC_NUMBERS = ("33600000000", "33611111111")  # section 1.2.1.9's example, and a second one
 RECIPIENT_IDS = (101, 102)
-
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def account(**overrides: Any) -> AccountSettings:
@@ -35,12 +38,8 @@ def account(**overrides: Any) -> AccountSettings:
     return AccountSettings(**fields)
 
 
-def _no_network(request: httpx.Request) -> httpx.Response:
-    raise AssertionError(f"unexpected request {request.method} {request.url}")
-
-
-def provider(handler: Handler = _no_network, **overrides: Any) -> SmsfactorProvider:
-    client = httpx.Client(transport=httpx.MockTransport(handler))
+def provider(handler: Handler = no_network, **overrides: Any) -> SmsfactorProvider:
+    client = mock_client(handler)
     return SmsfactorProvider(account(**overrides), client, retry_seconds=0)
 
 
@@ -70,31 +69,6 @@ def batch(
         recipient_ids=ids,
         **fields,
     )
-
-
-def response(body: str | bytes, status: int = 200) -> httpx.Response:
-    content = body.encode("utf-8") if isinstance(body, str) else body
-    return httpx.Response(status, content=content)
-
-
-def answering(
-    body: str | bytes, status: int = 200, seen: list[httpx.Request] | None = None
-) -> Handler:
-    """A handler answering ``body``, recording each request in ``seen``."""
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if seen is not None:
-            seen.append(request)
-        return response(body, status)
-
-    return handle
-
-
-def raising(error: type[httpx.TransportError]) -> Handler:
-    def handle(request: httpx.Request) -> httpx.Response:
-        raise error("simulated", request=request)
-
-    return handle
 
 
 def sent_xml(request: httpx.Request) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -12,12 +12,15 @@ from dispatcher.domain.models import OutboundBatch
 from dispatcher.domain.text import Encoding, measure
 from dispatcher.providers.smsmode import SmsmodeProvider
 from dispatcher.settings import AccountSettings
+from tests.unit.providers._http import (
+    Handler,
+    mock_client,
+    no_network,
+)
 
 TOKEN = "Ab1CD2efg3Hi"  # the documents' example access key
 BASE_URL = "https://api.smsmode.com"
 DOC_NUMBERS = ("3363123456", "0623123457")  # section 3's request example
-
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def account(**overrides: Any) -> AccountSettings:
@@ -31,12 +34,8 @@ def account(**overrides: Any) -> AccountSettings:
     return AccountSettings(**fields)
 
 
-def _no_network(request: httpx.Request) -> httpx.Response:
-    raise AssertionError(f"unexpected request {request.method} {request.url}")
-
-
-def provider(handler: Handler = _no_network, **overrides: Any) -> SmsmodeProvider:
-    client = httpx.Client(transport=httpx.MockTransport(handler))
+def provider(handler: Handler = no_network, **overrides: Any) -> SmsmodeProvider:
+    client = mock_client(handler)
     return SmsmodeProvider(account(**overrides), client, retry_seconds=0)
 
 
@@ -68,27 +67,6 @@ def batch(
     )
 
 
-def answering(
-    body: str | bytes, status: int = 200, seen: list[httpx.Request] | None = None
-) -> Handler:
-    """A handler answering ``body``, recording each request in ``seen``."""
-    content = body.encode("utf-8") if isinstance(body, str) else body
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if seen is not None:
-            seen.append(request)
-        return httpx.Response(status, content=content)
-
-    return handle
-
-
-def raising(error: type[httpx.TransportError]) -> Handler:
-    def handle(request: httpx.Request) -> httpx.Response:
-        raise error("simulated", request=request)
-
-    return handle
-
-
 def wire(request: httpx.Request) -> str:
     """The form as sent: the query string of a GET, the body of a POST."""
     raw = request.url.query if request.method == "GET" else request.content
@@ -105,8 +83,3 @@ def form(request: httpx.Request) -> dict[str, str]:
     )
     assert len({k for k, _ in pairs}) == len(pairs), f"a parameter appears twice: {raw}"
     return dict(pairs)
-
-
-def response(body: str | bytes, status: int = 200) -> httpx.Response:
-    content = body.encode("utf-8") if isinstance(body, str) else body
-    return httpx.Response(status, content=content)

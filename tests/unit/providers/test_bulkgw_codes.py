@@ -8,7 +8,8 @@ import pytest
 from dispatcher.domain.statuses import Outcome
 from dispatcher.providers import bulkgw_codes as codes
 
-from ._bulkgw import REPORT_STATUSES, batch, provider, response
+from ._bulkgw import REPORT_STATUSES, batch, provider
+from ._http import response
 
 A, T, P, U = Outcome.ACCEPTED, Outcome.TRANSIENT, Outcome.PERMANENT, Outcome.UNKNOWN
 

@@ -17,7 +17,8 @@ from dispatcher.domain.text import GSM_BASIC, GSM_EXTENDED, Encoding
 from dispatcher.errors import ConfigurationError
 from dispatcher.providers.bulkgw import SCHEDULE_ORDER, SEND_ORDER, BulkGatewayProvider
 
-from ._bulkgw import NUMBERS, answering, batch, pairs, params, provider, query, raising, response
+from ._bulkgw import NUMBERS, batch, pairs, params, provider, query
+from ._http import answering, raising, response
 
 A, T, P, U = Outcome.ACCEPTED, Outcome.TRANSIENT, Outcome.PERMANENT, Outcome.UNKNOWN
 N1, N2 = NUMBERS

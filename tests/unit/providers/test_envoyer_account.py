@@ -23,15 +23,13 @@ from ._envoyer import (
     STATUS_ANSWER,
     STOP_ANSWER,
     STOP_CHECK_ANSWER,
-    Handler,
-    answering,
     basic_auth,
     error,
     form,
     params_auth,
     provider,
-    raising,
 )
+from ._http import Handler, answering, raising
 
 NUMBER = "33600000000"  # the STOP SMS examples' number
 

@@ -16,14 +16,12 @@ from ._envoyer import (
     PASSWORD,
     SEND_ANSWER,
     UTF16_DOCTYPE,
-    answering,
     batch,
     error,
     params_auth,
     provider,
-    raising,
-    response,
 )
+from ._http import answering, raising, response
 
 
 def test_the_documented_success_answer() -> None:

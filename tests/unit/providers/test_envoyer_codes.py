@@ -9,7 +9,8 @@ from dispatcher.domain.statuses import Outcome, RecipientStatus
 from dispatcher.domain.text import GSM_BASIC, GSM_EXTENDED, Encoding
 from dispatcher.providers import envoyer_codes as codes
 
-from ._envoyer import batch, error, provider, response
+from ._envoyer import batch, error, provider
+from ._http import response
 
 P, U, A = Outcome.PERMANENT, Outcome.UNKNOWN, Outcome.ACCEPTED
 

@@ -20,16 +20,14 @@ from ._envoyer import (
     PASSWORD,
     STATS_ANSWER,
     UTF16_DOCTYPE,
-    answering,
     basic_auth,
     error,
     form,
     params_auth,
     provider,
-    raising,
-    response,
     stats,
 )
+from ._http import answering, raising, response
 
 PARIS = ZoneInfo("Europe/Paris")
 

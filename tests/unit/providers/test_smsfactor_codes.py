@@ -10,7 +10,8 @@ from dispatcher.domain.text import GSM_BASIC, Encoding
 from dispatcher.domain.text import GSM_EXTENDED as STANDARD_EXTENDED
 from dispatcher.providers import smsfactor_codes as codes
 
-from ._smsfactor import batch, provider, response, send_answer
+from ._http import response
+from ._smsfactor import batch, provider, send_answer
 
 A, P, U = Outcome.ACCEPTED, Outcome.PERMANENT, Outcome.UNKNOWN
 D, S, F = RecipientStatus.DELIVERED, RecipientStatus.SUBMITTED, RecipientStatus.FAILED

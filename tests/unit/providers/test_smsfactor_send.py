@@ -20,15 +20,13 @@ from dispatcher.providers import smsfactor_codes
 from dispatcher.providers.base import BatchTooLargeError, UnsendableBatchError
 from dispatcher.providers.smsfactor import SmsfactorProvider
 
+from ._http import answering, raising, response
 from ._smsfactor import (
     HOSTILE,
     PASSWORD,
     USERNAME,
-    answering,
     batch,
     provider,
-    raising,
-    response,
     send_answer,
     sent,
     sent_xml,

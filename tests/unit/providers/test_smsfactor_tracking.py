@@ -11,18 +11,8 @@ from dispatcher.domain.models import Report
 from dispatcher.domain.statuses import Outcome, RecipientStatus
 from dispatcher.providers import smsfactor_codes as codes
 
-from ._smsfactor import (
-    HOSTILE,
-    PASSWORD,
-    USERNAME,
-    answering,
-    provider,
-    raising,
-    report_answer,
-    response,
-    sent,
-    shape,
-)
+from ._http import answering, raising, response
+from ._smsfactor import HOSTILE, PASSWORD, USERNAME, provider, report_answer, sent, shape
 
 D, S, F, U = (
     RecipientStatus.DELIVERED,

@@ -15,7 +15,8 @@ from dispatcher.errors import (
     UnknownOutcomeError,
 )
 
-from ._smsmode import TOKEN, Handler, answering, provider, raising
+from ._http import Handler, answering, raising
+from ._smsmode import TOKEN, provider
 
 # -- balance ---------------------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ from dispatcher.providers import smsmode_batchfile, smsmode_codes
 from dispatcher.providers.base import BatchTooLargeError, UnsendableBatchError
 from dispatcher.providers.smsmode import SmsmodeProvider
 
-from ._smsmode import TOKEN, answering, batch, provider, response
+from ._http import answering, response
+from ._smsmode import TOKEN, batch, provider
 
 # Section 17's example file: the English v3.3 rows ("TOT0" there, "TOTO" in the French v3.1),
 # under the French v3.1's header. Some numbers are quoted and some are not.

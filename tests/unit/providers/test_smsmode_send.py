@@ -17,7 +17,8 @@ from dispatcher.providers import smsmode_codes
 from dispatcher.providers.base import BatchTooLargeError, UnsendableBatchError
 from dispatcher.providers.smsmode import SmsmodeProvider
 
-from ._smsmode import TOKEN, answering, batch, form, provider, raising, response, wire
+from ._http import answering, raising, response
+from ._smsmode import TOKEN, batch, form, provider, wire
 
 
 def test_capabilities_follow_the_document() -> None:

@@ -17,7 +17,8 @@ from dispatcher.errors import PermanentProviderError, UnknownOutcomeError
 from dispatcher.providers.base import CallbackError
 from dispatcher.providers.smsmode import SubmissionStatus
 
-from ._smsmode import TOKEN, answering, provider, raising, response
+from ._http import answering, raising, response
+from ._smsmode import TOKEN, provider
 
 PARIS = ZoneInfo("Europe/Paris")
 
