@@ -17,7 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -272,6 +272,18 @@ class Provider(ABC):
             raise ConfigurationError(
                 f"account {self.account.name!r}: unknown timezone {self.account.timezone!r}"
             ) from None
+
+    def wall_clock(self, when: datetime, resolution: timedelta = timedelta(minutes=1)) -> datetime:
+        """``when`` on the account's clock, rounded up to ``resolution`` so nothing leaves early.
+
+        The documents give no time zone for scheduled sends; the account's ``timezone``
+        (Europe/Paris by default) says which zone the provider's clock reads.
+        """
+        if when.tzinfo is None:
+            raise ValueError("provider_send_at must be timezone-aware")
+        utc = when.astimezone(UTC)
+        late = (utc - datetime(1970, 1, 1, tzinfo=UTC)) % resolution
+        return (utc + (resolution - late if late else timedelta(0))).astimezone(self.zone)
 
     def url(self, path: str) -> str:
         return f"{self.account.base_url}/{path.lstrip('/')}"

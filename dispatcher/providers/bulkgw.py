@@ -264,15 +264,10 @@ class BulkGatewayProvider(Provider):
         form; when the zone's offset is outside the documented range (hours 0 to 12, minutes
         00 or 30), the same instant is written in UTC.
         """
-        if when.tzinfo is None:
-            raise ValueError("provider_send_at must be timezone-aware")
-        utc = when.astimezone(UTC)
-        if utc.second or utc.microsecond:
-            utc = utc.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        local = utc.astimezone(self.zone)
+        local = self.wall_clock(when)
         offset = local.utcoffset() or timedelta(0)
         if abs(offset) > GMT_MAX or abs(offset) % timedelta(minutes=30):
-            local, offset = utc, timedelta(0)
+            local, offset = local.astimezone(UTC), timedelta(0)
         hour = local.hour % 12 if local.hour != 12 else 12
         time = f"{hour:02d}:{local.minute:02d} {'pm' if local.hour >= 12 else 'am'}"
         minutes = int(abs(offset).total_seconds()) // 60

@@ -13,7 +13,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar, Literal
 
@@ -223,12 +223,7 @@ class EnvoyerProvider(Provider):
 
     def _send_at(self, when: datetime) -> list[tuple[str, str]]:
         """``when`` as the provider's wall-clock minute, rounded up so we never send early."""
-        if when.tzinfo is None:
-            raise ValueError("provider_send_at must be timezone-aware")
-        utc = when.astimezone(UTC)
-        if utc.second or utc.microsecond:
-            utc = utc.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        local = utc.astimezone(self.zone)
+        local = self.wall_clock(when)
         return [("senddate", local.strftime(SEND_DATE)), ("sendtime", local.strftime(SEND_TIME))]
 
     def parse_send_response(self, response: httpx.Response, batch: OutboundBatch) -> SendResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar, Literal
 
@@ -292,17 +292,8 @@ class SmsfactorProvider(Provider):
     # -- helpers ----------------------------------------------------------------------------
 
     def _delay(self, when: datetime) -> str:
-        """``when`` as the provider's wall-clock second, rounded up so we never send early.
-
-        The document gives no time zone; SMSFactor is French, and the account's ``timezone``
-        (Europe/Paris by default) says which zone its clock reads.
-        """
-        if when.tzinfo is None:
-            raise ValueError("provider_send_at must be timezone-aware")
-        utc = when.astimezone(UTC)
-        if utc.microsecond:
-            utc = utc.replace(microsecond=0) + timedelta(seconds=1)
-        return utc.astimezone(self.zone).strftime(DELAY_FORMAT)
+        """``when`` as the provider's wall-clock second (SMSFactor is French: Paris by default)."""
+        return self.wall_clock(when, timedelta(seconds=1)).strftime(DELAY_FORMAT)
 
     def _received_at(self, value: str) -> datetime:
         try:

@@ -13,7 +13,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar, NoReturn
 
@@ -234,17 +234,8 @@ class SmsmodeProvider(Provider):
         return params
 
     def _date_envoi(self, when: datetime) -> str:
-        """``when`` as the provider's wall-clock minute, rounded up so we never send early.
-
-        The document gives no time zone; sMsmode is French, and the account's ``timezone``
-        (Europe/Paris by default) says which zone its clock reads.
-        """
-        if when.tzinfo is None:
-            raise ValueError("provider_send_at must be timezone-aware")
-        utc = when.astimezone(UTC)
-        if utc.second or utc.microsecond:
-            utc = utc.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        return utc.astimezone(self.zone).strftime(DATE_ENVOI)
+        """``when`` as the provider's wall-clock minute (sMsmode is French: Paris by default)."""
+        return self.wall_clock(when).strftime(DATE_ENVOI)
 
     def parse_send_response(self, response: httpx.Response, batch: OutboundBatch) -> SendResult:
         status = response.status_code
