@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dispatcher.sandbox.bulkgw_text import UNICODE_UNITS
-from dispatcher.sandbox.config import DEFAULT_BALANCE, ConfigError
+from dispatcher.sandbox.config import (
+    DEFAULT_BALANCE,
+    ConfigError,
+    require_flag,
+    require_object,
+    require_text,
+)
 
 SECTION = "bulkgw"
 DEFAULT_USERNAME = "sandbox"
@@ -65,34 +71,13 @@ class BulkgwConfig:
     explicit_dnd: frozenset[str] = field(default_factory=frozenset)
 
 
-def _check_keys(data: Any, allowed: set[str], where: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where} must be an object")
-    unknown = set(data) - allowed
-    if unknown:
-        raise ConfigError(f"unknown key(s) in {where}: {', '.join(sorted(unknown))}")
-    return data
-
-
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where} must be a non-empty string")
-    return value
-
-
 def _url(value: Any, where: str) -> str | None:
     if value is None:
         return None
-    url = _text(value, where)
+    url = require_text(value, where)
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{where} must be an http:// or https:// URL")
     return url
-
-
-def _flag(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where} must be true or false")
-    return value
 
 
 def _numbers(value: Any, where: str) -> frozenset[str]:
@@ -103,15 +88,15 @@ def _numbers(value: Any, where: str) -> frozenset[str]:
 
 
 def _account(data: Any) -> BulkgwAccount:
-    d = _check_keys(data, _ACCOUNT_KEYS, "a bulkgw account")
+    d = require_object(data, _ACCOUNT_KEYS, "a bulkgw account")
     balance = d.get("balance", DEFAULT_BALANCE)
     if isinstance(balance, bool) or not isinstance(balance, int | float):
         raise ConfigError("bulkgw account.balance must be a number")
     return BulkgwAccount(
-        username=_text(d.get("username"), "bulkgw account.username"),
-        password=_text(d.get("password"), "bulkgw account.password"),
+        username=require_text(d.get("username"), "bulkgw account.username"),
+        password=require_text(d.get("password"), "bulkgw account.password"),
         balance=float(balance),
-        postpaid=_flag(d.get("postpaid", False), "bulkgw account.postpaid"),
+        postpaid=require_flag(d.get("postpaid", False), "bulkgw account.postpaid"),
         dlr_url=_url(d.get("dlr_url"), "bulkgw account.dlr_url"),
     )
 
@@ -120,7 +105,7 @@ def parse_section(data: Mapping[str, Any] | None) -> BulkgwConfig:
     """The section as a :class:`BulkgwConfig`; ``None`` (no section) gives the defaults."""
     if data is None:
         return BulkgwConfig()
-    d = _check_keys(data, _SECTION_KEYS, SECTION)
+    d = require_object(data, _SECTION_KEYS, SECTION)
     base = BulkgwConfig()
     accounts = base.accounts
     if "accounts" in d:
@@ -136,7 +121,7 @@ def parse_section(data: Mapping[str, Any] | None) -> BulkgwConfig:
     return BulkgwConfig(
         accounts=accounts,
         dlr_url=_url(d.get("dlr_url"), "bulkgw.dlr_url"),
-        intermediate_reports=_flag(
+        intermediate_reports=require_flag(
             d.get("intermediate_reports", base.intermediate_reports), "intermediate_reports"
         ),
         unicode_unit=str(unit),

@@ -127,51 +127,56 @@ class SandboxConfig:
         return cls.from_dict(data)
 
 
-def _object(data: Any, allowed: set[str], where: str) -> dict[str, Any]:
+# -- checks shared by every provider's sandbox config ---------------------------------
+
+
+def require_object(data: Any, allowed: set[str], where: str) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where} must be an object")
     unknown = set(data) - allowed
     if unknown:
-        raise ConfigError(f"unknown key(s) in {where}: {', '.join(sorted(unknown))}")
+        raise ConfigError(f"unknown key(s) in {where}: {', '.join(sorted(map(str, unknown)))}")
     return dict(data)
 
 
-def _number(value: Any, where: str) -> float:
+def require_number(value: Any, where: str, minimum: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where} must be a number")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{where} must be >= {minimum}")
     return float(value)
 
 
-def _int(value: Any, where: str, minimum: int = 0) -> int:
+def require_int(value: Any, where: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{where} must be an integer >= {minimum}")
     return value
 
 
-def _bool(value: Any, where: str) -> bool:
+def require_flag(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where} must be true or false")
     return value
 
 
-def _str(value: Any, where: str) -> str:
+def require_text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where} must be a non-empty string")
     return value
 
 
 def _account(data: Any) -> AccountConfig:
-    d = _object(data, {"token", "balance", "postpaid"}, "an account")
+    d = require_object(data, {"token", "balance", "postpaid"}, "an account")
     return AccountConfig(
-        token=_str(d.get("token"), "account.token"),
-        balance=_number(d.get("balance", DEFAULT_BALANCE), "account.balance"),
-        postpaid=_bool(d.get("postpaid", False), "account.postpaid"),
+        token=require_text(d.get("token"), "account.token"),
+        balance=require_number(d.get("balance", DEFAULT_BALANCE), "account.balance"),
+        postpaid=require_flag(d.get("postpaid", False), "account.postpaid"),
     )
 
 
 def _rule(data: Any) -> OutcomeRule:
-    d = _object(data, {"suffix", "final"}, "a timeline rule")
-    suffix = _str(d.get("suffix"), "rule.suffix")
+    d = require_object(data, {"suffix", "final"}, "a timeline rule")
+    suffix = require_text(d.get("suffix"), "rule.suffix")
     final = d.get("final")
     if final is None:
         return OutcomeRule(suffix, None)
@@ -181,41 +186,45 @@ def _rule(data: Any) -> OutcomeRule:
 
 
 def _timeline(data: Any) -> TimelineConfig:
-    d = _object(data, {"gateway_delay", "final_delay", "spread", "rules"}, "timeline")
+    d = require_object(data, {"gateway_delay", "final_delay", "spread", "rules"}, "timeline")
     base = TimelineConfig()
     rules = d.get("rules")
     if rules is not None and not isinstance(rules, list):
         raise ConfigError("timeline.rules must be a list")
     return TimelineConfig(
-        gateway_delay=_number(d.get("gateway_delay", base.gateway_delay), "gateway_delay"),
-        final_delay=_number(d.get("final_delay", base.final_delay), "final_delay"),
-        spread=_number(d.get("spread", base.spread), "spread"),
+        gateway_delay=require_number(d.get("gateway_delay", base.gateway_delay), "gateway_delay"),
+        final_delay=require_number(d.get("final_delay", base.final_delay), "final_delay"),
+        spread=require_number(d.get("spread", base.spread), "spread"),
         rules=DEFAULT_RULES if rules is None else tuple(_rule(r) for r in rules),
     )
 
 
 def _callbacks(data: Any) -> CallbackConfig:
-    d = _object(data, {"concurrency", "retries", "backoff", "timeout", "tick"}, "callbacks")
+    d = require_object(data, {"concurrency", "retries", "backoff", "timeout", "tick"}, "callbacks")
     base = CallbackConfig()
     return CallbackConfig(
-        concurrency=_int(d.get("concurrency", base.concurrency), "concurrency", 1),
-        retries=_int(d.get("retries", base.retries), "retries"),
-        backoff=_number(d.get("backoff", base.backoff), "backoff"),
-        timeout=_number(d.get("timeout", base.timeout), "timeout"),
-        tick=_number(d.get("tick", base.tick), "tick"),
+        concurrency=require_int(d.get("concurrency", base.concurrency), "concurrency", 1),
+        retries=require_int(d.get("retries", base.retries), "retries"),
+        backoff=require_number(d.get("backoff", base.backoff), "backoff"),
+        timeout=require_number(d.get("timeout", base.timeout), "timeout"),
+        tick=require_number(d.get("tick", base.tick), "tick"),
     )
 
 
 def _smsmode(data: Any) -> SmsmodeConfig:
     keys = {"timezone", "get_max_recipients", "stop_mention", "reply_number", "search_limit_days"}
-    d = _object(data, keys, "smsmode")
+    d = require_object(data, keys, "smsmode")
     base = SmsmodeConfig()
     return SmsmodeConfig(
-        timezone=_str(d.get("timezone", base.timezone), "smsmode.timezone"),
-        get_max_recipients=_int(d.get("get_max_recipients", base.get_max_recipients), "max", 1),
-        stop_mention=_str(d.get("stop_mention", base.stop_mention), "smsmode.stop_mention"),
-        reply_number=_str(d.get("reply_number", base.reply_number), "smsmode.reply_number"),
-        search_limit_days=_number(d.get("search_limit_days", base.search_limit_days), "days"),
+        timezone=require_text(d.get("timezone", base.timezone), "smsmode.timezone"),
+        get_max_recipients=require_int(
+            d.get("get_max_recipients", base.get_max_recipients), "max", 1
+        ),
+        stop_mention=require_text(d.get("stop_mention", base.stop_mention), "smsmode.stop_mention"),
+        reply_number=require_text(d.get("reply_number", base.reply_number), "smsmode.reply_number"),
+        search_limit_days=require_number(
+            d.get("search_limit_days", base.search_limit_days), "days"
+        ),
     )
 
 
@@ -231,7 +240,7 @@ def _sandbox(data: Mapping[str, Any]) -> SandboxConfig:
         "fault_seed",
         *PROVIDER_SECTIONS,
     }
-    d = _object(data, keys, "the config")
+    d = require_object(data, keys, "the config")
     base = SandboxConfig()
     accounts = d.get("accounts")
     if accounts is not None and not isinstance(accounts, list):
@@ -241,12 +250,12 @@ def _sandbox(data: Mapping[str, Any]) -> SandboxConfig:
         raise ConfigError("faults must be a list of objects")
     return SandboxConfig(
         accounts=base.accounts if accounts is None else tuple(_account(a) for a in accounts),
-        accept_any_token=_bool(d.get("accept_any_token", False), "accept_any_token"),
-        any_token_balance=_number(d.get("any_token_balance", DEFAULT_BALANCE), "balance"),
+        accept_any_token=require_flag(d.get("accept_any_token", False), "accept_any_token"),
+        any_token_balance=require_number(d.get("any_token_balance", DEFAULT_BALANCE), "balance"),
         timeline=_timeline(d.get("timeline", {})),
         callbacks=_callbacks(d.get("callbacks", {})),
         smsmode=_smsmode(d.get("smsmode", {})),
         faults=tuple(faults),
-        fault_seed=_int(d.get("fault_seed", 0), "fault_seed"),
-        providers={k: _object(d[k], set(d[k]), k) for k in PROVIDER_SECTIONS if k in d},
+        fault_seed=require_int(d.get("fault_seed", 0), "fault_seed"),
+        providers={k: require_object(d[k], set(d[k]), k) for k in PROVIDER_SECTIONS if k in d},
     )

@@ -21,12 +21,11 @@ Without an ``accounts`` key the section holds :data:`DEFAULT_ACCOUNT`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dispatcher.sandbox.config import ConfigError
+from dispatcher.sandbox.config import ConfigError, require_int, require_object
 
 #: "Les limites du nombre de requête": 100 requests per 60 minutes unless agreed otherwise.
 DOCUMENTED_REQUEST_LIMIT = 100
@@ -96,24 +95,9 @@ class EnvoyerConfig:
         return ZoneInfo(self.timezone)
 
 
-def _object(data: Any, allowed: set[str], where: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where} must be an object")
-    unknown = set(data) - allowed
-    if unknown:
-        raise ConfigError(f"unknown key(s) in {where}: {', '.join(sorted(map(str, unknown)))}")
-    return data
-
-
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where} must be a non-empty string")
-    return value
-
-
-def _int(value: Any, where: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{where} must be an integer >= {minimum}")
     return value
 
 
@@ -137,7 +121,7 @@ def _stop_list(value: Any, where: str) -> tuple[str, ...]:
 
 def _account(data: Any, index: int) -> EnvoyerAccount:
     where = f"envoyer.accounts[{index}]"
-    d = _object(data, _ACCOUNT_KEYS, where)
+    d = require_object(data, _ACCOUNT_KEYS, where)
     login = _text(d.get("login"), f"{where}.login")
     if ":" in login:
         raise ConfigError(f"{where}.login cannot contain ':' (HTTP Basic separator)")
@@ -147,8 +131,8 @@ def _account(data: Any, index: int) -> EnvoyerAccount:
         password=_text(d.get("password"), f"{where}.password"),
         account_id=account_id,
         account_name=_text(d.get("account_name", f"ACCOUNT{account_id}"), f"{where}.name"),
-        balance=_int(d.get("balance", DEFAULT_ACCOUNT.balance), f"{where}.balance", 0),
-        api_request_limit=_int(
+        balance=require_int(d.get("balance", DEFAULT_ACCOUNT.balance), f"{where}.balance", 0),
+        api_request_limit=require_int(
             d.get("api_request_limit", DOCUMENTED_REQUEST_LIMIT), f"{where}.api_request_limit", 1
         ),
         stop_list=_stop_list(d.get("stop_list", []), f"{where}.stop_list"),
@@ -171,7 +155,7 @@ def parse_section(data: Any) -> EnvoyerConfig:
     """Validate the raw ``envoyer`` section (``None``: absent); raises :class:`ConfigError`."""
     if data is None:
         return EnvoyerConfig()
-    d = _object(data, _SECTION_KEYS, "envoyer")
+    d = require_object(data, _SECTION_KEYS, "envoyer")
     base = EnvoyerConfig()
     raw_accounts = d.get("accounts")
     if raw_accounts is not None and not isinstance(raw_accounts, list):
@@ -193,7 +177,7 @@ def parse_section(data: Any) -> EnvoyerConfig:
     return EnvoyerConfig(
         accounts=accounts,
         window_seconds=float(window),
-        any_token_api_request_limit=_int(
+        any_token_api_request_limit=require_int(
             d.get("any_token_api_request_limit", base.any_token_api_request_limit),
             "envoyer.any_token_api_request_limit",
             1,

@@ -20,11 +20,16 @@ Without ``accounts`` (or without the section) the one account is :data:`DEFAULT_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dispatcher.sandbox.config import DEFAULT_BALANCE, ConfigError
+from dispatcher.sandbox.config import (
+    DEFAULT_BALANCE,
+    ConfigError,
+    require_number,
+    require_object,
+    require_text,
+)
 
 SECTION = "smsfactor"
 
@@ -81,29 +86,6 @@ class SmsfactorConfig:
     max_body_bytes: int = 16 * 1024 * 1024
 
 
-def _object(data: Any, allowed: set[str], where: str) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where} must be an object")
-    unknown = set(data) - allowed
-    if unknown:
-        raise ConfigError(f"unknown key(s) in {where}: {', '.join(sorted(unknown))}")
-    return dict(data)
-
-
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where} must be a non-empty string")
-    return value
-
-
-def _number(value: Any, where: str, minimum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where} must be a number")
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{where} must be >= {minimum}")
-    return float(value)
-
-
 def _digits(value: Any, where: str) -> str:
     if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
         raise ConfigError(f"{where} must be a string of digits")
@@ -112,19 +94,19 @@ def _digits(value: Any, where: str) -> str:
 
 def _account(data: Any) -> SmsfactorAccount:
     keys = {"username", "password", "balance", "postpaid", "inbox_url", "inbox_number"}
-    d = _object(data, keys, "a smsfactor account")
+    d = require_object(data, keys, "a smsfactor account")
     postpaid = d.get("postpaid", False)
     if not isinstance(postpaid, bool):
         raise ConfigError("smsfactor account.postpaid must be true or false")
     inbox_url = d.get("inbox_url")
     if inbox_url is not None:
-        inbox_url = _text(inbox_url, "smsfactor account.inbox_url")
+        inbox_url = require_text(inbox_url, "smsfactor account.inbox_url")
         if not inbox_url.lower().startswith(("http://", "https://")):
             raise ConfigError("smsfactor account.inbox_url must be an http(s) URL")
     return SmsfactorAccount(
-        username=_text(d.get("username"), "smsfactor account.username"),
-        password=_text(d.get("password"), "smsfactor account.password"),
-        balance=_number(d.get("balance", DEFAULT_BALANCE), "smsfactor account.balance"),
+        username=require_text(d.get("username"), "smsfactor account.username"),
+        password=require_text(d.get("password"), "smsfactor account.password"),
+        balance=require_number(d.get("balance", DEFAULT_BALANCE), "smsfactor account.balance"),
         postpaid=postpaid,
         inbox_url=inbox_url,
         inbox_number=_digits(d.get("inbox_number", "33700000000"), "account.inbox_number"),
@@ -136,7 +118,7 @@ def parse_section(data: Any) -> SmsfactorConfig:
     if data is None:
         return SmsfactorConfig()
     keys = {"accounts", "timezone", "refresh_period", "covered_prefixes", "max_body_bytes"}
-    d = _object(data, keys, SECTION)
+    d = require_object(data, keys, SECTION)
     base = SmsfactorConfig()
     accounts = base.accounts
     if "accounts" in d:
@@ -153,8 +135,8 @@ def parse_section(data: Any) -> SmsfactorConfig:
         raise ConfigError("smsfactor.max_body_bytes must be an integer >= 1")
     return SmsfactorConfig(
         accounts=accounts,
-        timezone=_text(d.get("timezone", base.timezone), "smsfactor.timezone"),
-        refresh_period=_number(d.get("refresh_period", base.refresh_period), "refresh", 0),
+        timezone=require_text(d.get("timezone", base.timezone), "smsfactor.timezone"),
+        refresh_period=require_number(d.get("refresh_period", base.refresh_period), "refresh", 0),
         covered_prefixes=tuple(_digits(p, "smsfactor.covered_prefixes[]") for p in prefixes),
         max_body_bytes=max_body,
     )
