@@ -166,6 +166,12 @@ class Provider(ABC):
         """
         if not text.strip():
             return [Problem("text", "is empty")]
+        # Half of a UTF-16 pair (from bytes decoded with surrogateescape, say) has no encoding
+        # in any SMS alphabet: sending it would fail in the worker, not here.
+        lone = next((i for i, c in enumerate(text, 1) if "\ud800" <= c <= "\udfff"), None)
+        if lone is not None:
+            where = f"character {lone} is a lone surrogate (U+{ord(text[lone - 1]):04X})"
+            return [Problem("text", f"{where}, not a character an SMS can carry")]
         return []
 
     def check_batch(self, batch: OutboundBatch) -> None:

@@ -91,6 +91,15 @@ def test_a_batch_over_the_batch_size_is_refused_before_any_request(provider_name
             adapter.check_batch(_batch(method, limit + 1))
 
 
+def test_a_lone_surrogate_in_the_text_is_named_before_sending(provider_name: str) -> None:
+    problems = _adapter(provider_name).validate(
+        text="Hello \udc9f there", sender="SHOP", options={}
+    )
+    assert str(problems[0]) == (
+        "text: character 7 is a lone surrogate (U+DC9F), not a character an SMS can carry"
+    )
+
+
 def test_requests_go_to_the_accounts_base_url_so_the_sandbox_can_stand_in(
     provider_name: str,
 ) -> None:
