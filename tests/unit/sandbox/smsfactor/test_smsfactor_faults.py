@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import FakeClock, RecordingSender
 from .test_smsfactor_support import (
     BILLION_LAUGHS,
     REPORT,
     SEND,
-    Clients,
     report,
     send,
     sms_xml,
@@ -22,18 +19,6 @@ from .test_smsfactor_support import (
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-
-@pytest.fixture
-def clients(clock: FakeClock, sender: RecordingSender) -> Iterator[Clients]:
-    made = Clients(clock, sender)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def sf(clients: Clients) -> TestClient:
-    return clients()
 
 
 def add_fault(client: TestClient, **rule: Any) -> None:

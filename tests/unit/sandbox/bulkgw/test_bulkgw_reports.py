@@ -6,14 +6,13 @@ The fake clock starts at 2024-03-01 11:00:00 UTC; the callback dispatcher is dri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from dispatcher.sandbox.config import CallbackConfig
+from tests.unit.sandbox.conftest import FakeClock, RecordingSender
 
-from .conftest import FakeClock, RecordingSender
 from .test_bulkgw_support import (
     ALL_FINAL,
     DLR_URL,
@@ -21,7 +20,6 @@ from .test_bulkgw_support import (
     USER,
     Factory,
     balance,
-    client_factory,
     drain,
     items,
     query,
@@ -33,12 +31,6 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 SECTION = {"dlr_url": DLR_URL}
-
-
-@pytest.fixture
-def make(clock: FakeClock, sender: RecordingSender) -> Iterator[Factory]:
-    with client_factory(clock, sender) as factory:
-        yield factory
 
 
 @pytest.fixture

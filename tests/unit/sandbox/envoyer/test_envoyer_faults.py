@@ -3,12 +3,10 @@ exercised for every provider by test_server.py; here they run in process)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import FakeClock
 from .test_envoyer_support import (
     KEY,
     Clients,
@@ -31,18 +29,6 @@ BILLION_LAUGHS = (
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-
-@pytest.fixture
-def make(clock: FakeClock) -> Iterator[Clients]:
-    clients = Clients(clock)
-    yield clients
-    clients.close()
-
-
-@pytest.fixture
-def client(make: Clients) -> TestClient:
-    return make()
 
 
 def add_fault(client: TestClient, **rule: Any) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
 
-from .conftest import T0, FakeClock, RecordingSender
+from tests.unit.sandbox.conftest import T0, FakeClock
+
 from .test_smsfactor_support import (
     SEND,
     USER,
@@ -25,18 +25,6 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 BALANCE = 1_000_000_000
-
-
-@pytest.fixture
-def clients(clock: FakeClock, sender: RecordingSender) -> Iterator[Clients]:
-    made = Clients(clock, sender)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def sf(clients: Clients) -> TestClient:
-    return clients()
 
 
 def only(client: TestClient) -> dict[str, Any]:

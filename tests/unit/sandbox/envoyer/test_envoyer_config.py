@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,20 +16,12 @@ from dispatcher.sandbox.envoyer_config import (
     parse_section,
 )
 
-from .conftest import FakeClock
 from .test_envoyer_support import Clients, parse, remaining
 
 VALID_ACCOUNT: dict[str, Any] = {"login": "me", "password": "pw"}
 
 if TYPE_CHECKING:
     pass
-
-
-@pytest.fixture
-def make(clock: FakeClock) -> Iterator[Clients]:
-    clients = Clients(clock)
-    yield clients
-    clients.close()
 
 
 def test_an_absent_section_has_the_default_account() -> None:

@@ -4,12 +4,12 @@ request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from .conftest import FakeClock
+from tests.unit.sandbox.conftest import FakeClock
+
 from .test_envoyer_support import (
     Clients,
     basic,
@@ -32,13 +32,6 @@ RATE_LIMITED = (400, 6, "API request limit exceeded")
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-
-@pytest.fixture
-def make(clock: FakeClock) -> Iterator[Clients]:
-    clients = Clients(clock)
-    yield clients
-    clients.close()
 
 
 @pytest.fixture

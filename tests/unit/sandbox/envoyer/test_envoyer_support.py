@@ -20,8 +20,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from dispatcher.sandbox import SandboxConfig, create_app
 from dispatcher.sandbox.envoyer import EnvoyerEmulator
-
-from .conftest import FakeClock
+from tests.unit.sandbox.conftest import FakeClock
 
 with warnings.catch_warnings():
     # As in conftest: Starlette 1.x prefers httpx2 for its test client; httpx works the same.

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import FakeClock, RecordingSender
 from .test_smsfactor_support import (
     AUTH,
     BILLION_LAUGHS,
@@ -29,18 +27,6 @@ XXE = (
     '<!DOCTYPE sms [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
     f"<sms>{AUTH}<message><sender>Shop</sender><text>&xxe;</text></message>{RECIPIENTS}</sms>"
 )
-
-
-@pytest.fixture
-def clients(clock: FakeClock, sender: RecordingSender) -> Iterator[Clients]:
-    made = Clients(clock, sender)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def sf(clients: Clients) -> TestClient:
-    return clients()
 
 
 def raw(client: TestClient, body: bytes | str) -> Answer:

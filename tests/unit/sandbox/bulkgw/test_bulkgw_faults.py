@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import FakeClock, RecordingSender
 from .test_bulkgw_support import (
     Factory,
-    client_factory,
     items,
     submissions,
     submit,
@@ -20,17 +17,6 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 TWO = "33612345678,+33612345679"
-
-
-@pytest.fixture
-def make(clock: FakeClock, sender: RecordingSender) -> Iterator[Factory]:
-    with client_factory(clock, sender) as factory:
-        yield factory
-
-
-@pytest.fixture
-def client(make: Factory) -> TestClient:
-    return make()
 
 
 def add_fault(client: TestClient, **rule: Any) -> None:

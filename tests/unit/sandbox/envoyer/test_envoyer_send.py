@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import pytest
 
-from .conftest import FakeClock
 from .test_envoyer_support import (
     AUTH,
     FORM,
@@ -27,18 +25,6 @@ from .test_envoyer_support import (
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-
-@pytest.fixture
-def make(clock: FakeClock) -> Iterator[Clients]:
-    clients = Clients(clock)
-    yield clients
-    clients.close()
-
-
-@pytest.fixture
-def client(make: Clients) -> TestClient:
-    return make()
 
 
 def test_the_documented_example_answers_exactly_the_documented_document(

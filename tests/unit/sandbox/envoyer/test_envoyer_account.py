@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import FakeClock
+from tests.unit.sandbox.conftest import FakeClock
+
 from .test_envoyer_support import (
     ALL_FINAL,
     Clients,
@@ -47,18 +47,6 @@ FIRST, SECOND = ("33611111111", "pw:496"), ("33611111111", "pw:504")
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-
-@pytest.fixture
-def make(clock: FakeClock) -> Iterator[Clients]:
-    clients = Clients(clock)
-    yield clients
-    clients.close()
-
-
-@pytest.fixture
-def client(make: Clients) -> TestClient:
-    return make()
 
 
 @pytest.fixture

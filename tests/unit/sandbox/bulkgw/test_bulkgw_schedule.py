@@ -5,18 +5,17 @@ The fake clock starts at 2024-03-01 11:00:00 UTC.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from .conftest import FakeClock, RecordingSender
+from tests.unit.sandbox.conftest import FakeClock, RecordingSender
+
 from .test_bulkgw_support import (
     DLR_URL,
     PASSWORD,
     USER,
     Factory,
-    client_factory,
     drain,
     items,
     query,
@@ -27,17 +26,6 @@ from .test_bulkgw_support import (
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-
-@pytest.fixture
-def make(clock: FakeClock, sender: RecordingSender) -> Iterator[Factory]:
-    with client_factory(clock, sender) as factory:
-        yield factory
-
-
-@pytest.fixture
-def client(make: Factory) -> TestClient:
-    return make()
 
 
 def schedule(client: TestClient, **params: str) -> str:

@@ -6,15 +6,14 @@ SMSFactor reports are refreshed every second from acceptance (``refresh_period``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import pytest
 
 from dispatcher.sandbox.timeline import OutcomeRule, State, TimelineConfig
+from tests.unit.sandbox.conftest import FakeClock
 
-from .conftest import FakeClock, RecordingSender
 from .test_smsfactor_support import (
     REPORT,
     USER,
@@ -31,18 +30,6 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 ALL_FINAL = 8.0
-
-
-@pytest.fixture
-def clients(clock: FakeClock, sender: RecordingSender) -> Iterator[Clients]:
-    made = Clients(clock, sender)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def sf(clients: Clients) -> TestClient:
-    return clients()
 
 
 def test_no_status_before_the_first_refresh(sf: TestClient, clock: FakeClock) -> None:

@@ -3,12 +3,10 @@ logins and ``accept_any_token``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import FakeClock
 from .test_envoyer_support import (
     FORM,
     Clients,
@@ -32,18 +30,6 @@ QUERY = "text=Hi&recipients=33612345678&sendername=Societe"
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-
-@pytest.fixture
-def make(clock: FakeClock) -> Iterator[Clients]:
-    clients = Clients(clock)
-    yield clients
-    clients.close()
-
-
-@pytest.fixture
-def client(make: Clients) -> TestClient:
-    return make()
 
 
 def test_basic_login_password(client: TestClient) -> None:

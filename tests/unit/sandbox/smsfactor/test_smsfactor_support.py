@@ -16,8 +16,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from dispatcher.sandbox import SandboxConfig, create_app
 from dispatcher.sandbox.context import SandboxContext
 from dispatcher.sandbox.smsfactor import SmsfactorEmulator
-
-from .conftest import FakeClock, RecordingSender
+from tests.unit.sandbox.conftest import FakeClock, RecordingSender
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)

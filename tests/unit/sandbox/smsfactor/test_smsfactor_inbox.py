@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import pytest
 
 from dispatcher.sandbox.callbacks import CallbackRequest
+from tests.unit.sandbox.conftest import RecordingSender
 
-from .conftest import FakeClock, RecordingSender
 from .test_smsfactor_support import USER, Clients, context
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 INBOX = "http://127.0.0.1:9/inbox.php"
-
-
-@pytest.fixture
-def clients(clock: FakeClock, sender: RecordingSender) -> Iterator[Clients]:
-    made = Clients(clock, sender)
-    yield made
-    made.close()
 
 
 @pytest.fixture

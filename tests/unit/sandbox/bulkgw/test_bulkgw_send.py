@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from .conftest import FakeClock, RecordingSender
 from .test_bulkgw_support import (
     PASSWORD,
     USER,
     Factory,
     balance,
-    client_factory,
     items,
     raw_get,
     submissions,
@@ -22,17 +19,6 @@ from .test_bulkgw_support import (
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-
-@pytest.fixture
-def make(clock: FakeClock, sender: RecordingSender) -> Iterator[Factory]:
-    with client_factory(clock, sender) as factory:
-        yield factory
-
-
-@pytest.fixture
-def client(make: Factory) -> TestClient:
-    return make()
 
 
 def test_success_answers_1701_with_the_number_and_a_message_id(client: TestClient) -> None:

@@ -15,8 +15,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from dispatcher.sandbox import SandboxConfig, create_app
 from dispatcher.sandbox.bulkgw import BulkgwEmulator
-
-from .conftest import FakeClock, RecordingSender, context
+from tests.unit.sandbox.conftest import FakeClock, RecordingSender, context
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning

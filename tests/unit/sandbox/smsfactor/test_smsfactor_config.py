@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,20 +17,12 @@ from dispatcher.sandbox.smsfactor_config import (
     parse_section,
 )
 
-from .conftest import FakeClock, RecordingSender
 from .test_smsfactor_support import USER, Clients, context, send
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 ACCOUNT = {"username": USER, "password": "p"}
-
-
-@pytest.fixture
-def clients(clock: FakeClock, sender: RecordingSender) -> Iterator[Clients]:
-    made = Clients(clock, sender)
-    yield made
-    made.close()
 
 
 def test_absent_section_gives_the_default_account() -> None:

@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import pytest
-
 from dispatcher.sandbox.config import SandboxConfig
 from dispatcher.sandbox.timeline import TimelineConfig
+from tests.unit.sandbox.conftest import PARIS, FakeClock
 
-from .conftest import PARIS, FakeClock
 from .test_envoyer_support import (
     ALL_FINAL,
     AUTH,
@@ -38,18 +35,6 @@ TWO = {
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
-
-
-@pytest.fixture
-def make(clock: FakeClock) -> Iterator[Clients]:
-    clients = Clients(clock)
-    yield clients
-    clients.close()
-
-
-@pytest.fixture
-def client(make: Clients) -> TestClient:
-    return make()
 
 
 def stats(client: TestClient, message_id: str, auth: tuple[str, str] = AUTH) -> Answer:
