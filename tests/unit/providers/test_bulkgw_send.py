@@ -173,18 +173,6 @@ def test_date_time_and_gmt(zone: str, when: str, date: str, time: str, gmt: str)
     assert (found["date"], found["time"], found["gmt"]) == (date, time, gmt)
 
 
-def test_naive_send_time_is_refused() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        provider().build_send_request(batch(provider_send_at=datetime(2024, 1, 1, 12, 0)))
-
-
-def test_unknown_account_timezone_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="Mars/Olympus"):
-        provider(timezone="Mars/Olympus").build_send_request(
-            batch(provider_send_at=datetime(2024, 1, 1, tzinfo=UTC))
-        )
-
-
 # -- answers (section 1.4) --------------------------------------------------------------------
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
 from dispatcher.domain.models import OutboundBatch
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import Encoding
+from dispatcher.errors import ConfigurationError
 from dispatcher.providers.base import BatchTooLargeError, Provider
 from dispatcher.providers.registry import REGISTRY
 from dispatcher.settings import AccountSettings
@@ -98,6 +102,25 @@ def test_a_lone_surrogate_in_the_text_is_named_before_sending(provider_name: str
     assert str(problems[0]) == (
         "text: character 7 is a lone surrogate (U+DC9F), not a character an SMS can carry"
     )
+
+
+def test_a_naive_send_time_is_refused(provider_name: str) -> None:
+    adapter = _adapter(provider_name)
+    scheduled = replace(
+        _batch(adapter.default_method, 2), provider_send_at=datetime(2024, 1, 1, 12, 0)
+    )
+    with pytest.raises(ValueError, match="timezone-aware"):
+        adapter.build_send_request(scheduled)
+
+
+def test_an_unknown_account_timezone_is_a_configuration_error(provider_name: str) -> None:
+    account = SAMPLE_ACCOUNTS[provider_name].model_copy(update={"timezone": "Mars/Olympus"})
+    adapter = REGISTRY[provider_name](account, httpx.Client(), retry_seconds=0)
+    scheduled = replace(
+        _batch(adapter.default_method, 2), provider_send_at=datetime(2024, 1, 1, tzinfo=UTC)
+    )
+    with pytest.raises(ConfigurationError, match="Mars/Olympus"):
+        adapter.build_send_request(scheduled)
 
 
 def test_requests_go_to_the_accounts_base_url_so_the_sandbox_can_stand_in(

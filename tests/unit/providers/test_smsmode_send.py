@@ -180,18 +180,6 @@ def test_date_envoi_follows_the_account_timezone() -> None:
     assert form(request)["date_envoi"] == "21122005-13:35"
 
 
-def test_naive_send_time_is_refused() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        provider().build_send_request(batch(provider_send_at=datetime(2024, 1, 1, 12, 0)))
-
-
-def test_unknown_account_timezone_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="Mars/Olympus"):
-        provider(timezone="Mars/Olympus").build_send_request(
-            batch(provider_send_at=datetime(2024, 1, 1, tzinfo=UTC))
-        )
-
-
 @pytest.mark.parametrize(
     ("text", "options", "segments", "expected"),
     [
