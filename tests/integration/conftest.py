@@ -16,9 +16,11 @@ import pytest
 
 from dispatcher.local.servers import ServerUrls, fresh_database, local_servers
 from dispatcher.local.stack import LocalStack, StackOptions
+from dispatcher.persistence.database import Database
 from dispatcher.runtime import build_deps
 from dispatcher.services.deps import Deps
 from dispatcher.settings import load_settings
+from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
 
@@ -122,6 +124,22 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerUrls]:
 def database_url(servers: ServerUrls) -> Iterator[str]:
     with fresh_database(servers.admin_url) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def database(servers: ServerUrls, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A database of the test module's own, for service-level tests that need no workers."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    with fresh_database(servers.admin_url, prefix=f"dispatcher_{module}") as url:
+        db = Database(url)
+        yield db
+        db.dispose()
+
+
+@pytest.fixture
+def world(database: Database) -> World:
+    """The services on ``database``, with the clock and provider of tests/integration/world.py."""
+    return make_world(database)
 
 
 @pytest.fixture(scope="session")

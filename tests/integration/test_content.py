@@ -3,7 +3,6 @@ in the test's hands, STOP mentions, personalised texts, transliteration, estimat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
@@ -13,7 +12,6 @@ from sqlalchemy import text
 
 from dispatcher.domain.statuses import CampaignKind
 from dispatcher.errors import CampaignValidationError
-from dispatcher.local.servers import ServerUrls, fresh_database
 from dispatcher.persistence.database import Database
 from dispatcher.services import maintenance, plan, submit
 from dispatcher.services.enqueue import CampaignRequest, enqueue, estimate
@@ -22,19 +20,6 @@ from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture(scope="module")
-def database(servers: ServerUrls) -> Iterator[Database]:
-    with fresh_database(servers.admin_url, prefix="dispatcher_content") as url:
-        db = Database(url)
-        yield db
-        db.dispose()
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return make_world(database)
 
 
 def _request(**kw: object) -> CampaignRequest:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
 
-from dispatcher.local.servers import ServerUrls, fresh_database
 from dispatcher.persistence.database import Database
 from dispatcher.services import plan, submit
 from dispatcher.services.callbacks import drain_inbox
@@ -18,14 +16,6 @@ from tests.integration.helpers import plain_mobiles
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def database(servers: ServerUrls) -> Iterator[Database]:
-    with fresh_database(servers.admin_url, prefix="dispatcher_inbox") as url:
-        db = Database(url)
-        yield db
-        db.dispose()
 
 
 @pytest.fixture

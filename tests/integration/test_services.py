@@ -3,7 +3,6 @@ recording publisher and adapters over httpx.MockTransport, with the clock in our
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,27 +10,12 @@ import pytest
 from sqlalchemy import text
 
 from dispatcher.domain.statuses import RecipientStatus
-from dispatcher.local.servers import ServerUrls, fresh_database
-from dispatcher.persistence.database import Database
 from dispatcher.services import maintenance, plan, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import plain_mobiles
-from tests.integration.world import Handler, World, make_world
+from tests.integration.world import Handler, World
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def database(servers: ServerUrls) -> Iterator[Database]:
-    with fresh_database(servers.admin_url, prefix="dispatcher_services") as url:
-        db = Database(url)
-        yield db
-        db.dispose()
-
-
-@pytest.fixture
-def world(database: Database) -> World:
-    return make_world(database)
 
 
 def _planned_batch(world: World, count: int = 5) -> tuple[int, int]:
