@@ -105,13 +105,9 @@ def enqueue_campaign(
     ``kind``: "notification" (default) or "marketing" (a send window, Monday-Saturday
     08:00-20:00 Europe/Paris without French public holidays unless set, and a STOP mention).
     ``text`` may hold ``{field}`` placeholders filled from each recipient's row.
-    ``options``: ``stop`` (1 or 2: the provider's own STOP mention), ``stop_mention`` ("auto"
-    or "none"), ``allow_without_stop``, ``transliterate`` (replace ’ « » – ê... by GSM
-    characters instead of sending Unicode), ``window`` ("Mon-Fri 09:00-18:00 Europe/Paris
-    holidays=FR"), ``ignore_balance``, ``allow_replies``, ``method`` ("GET"/"POST"),
-    ``encoding`` ("auto", "gsm", "unicode"), ``provider_scheduling`` (let the provider hold
-    the messages until ``send_at``, so they can be deleted there), and the provider's own
-    (``docs/providers.md``).
+    ``options``: a mapping of the campaign's options (the STOP mention, transliteration, a
+    send window, the encoding...) and the provider's own; docs/options.md lists every key
+    with its type and default. An unknown or ill-typed option is a problem like any other.
     Raises CampaignValidationError naming every problem; nothing is written then.
     """
     from dispatcher.services.enqueue import CampaignRequest, enqueue

@@ -13,6 +13,7 @@ import click
 
 from dispatcher.errors import CampaignValidationError, DispatcherError
 from dispatcher.logs import configure_logging
+from dispatcher.providers.registry import DEFAULT_PROVIDER, REGISTRY
 from dispatcher.settings import get_settings
 
 
@@ -26,8 +27,8 @@ def cli(log_level: str | None) -> None:
 @cli.command()
 @click.option(
     "--provider",
-    type=click.Choice(["smsmode", "envoyer", "smsfactor", "bulkgw"]),
-    default="smsmode",
+    type=click.Choice(sorted(REGISTRY)),
+    default=DEFAULT_PROVIDER,
     show_default=True,
     help="Which of the sandbox's providers receives the campaign.",
 )
@@ -275,6 +276,7 @@ def balance(account: str) -> None:
     """The provider's credit balance for an account."""
     from dispatcher.providers.registry import adapter_for
 
+    # Without a balance endpoint (has_balance), CapabilityError says so and main() prints it.
     click.echo(adapter_for(get_settings().account(account)).balance())
 
 

@@ -20,7 +20,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from dispatcher.errors import ConfigurationError
 
 ENV_PREFIX = "DISPATCHER_"
-ProviderName = Literal["smsmode", "envoyer", "smsfactor", "bulkgw"]
 
 
 def canonical_account(name: str) -> str:
@@ -36,7 +35,7 @@ class AccountSettings(BaseModel):
     """One provider account. Credentials a provider does not use stay empty."""
 
     name: str = ""
-    provider: ProviderName
+    provider: str  # a key of dispatcher.providers.registry.REGISTRY
     base_url: str
     access_token: SecretStr | None = None  # sMsmode
     username: str | None = None  # Envoyer SMS Pro login, SMSFactor, bulk gateway
@@ -61,6 +60,17 @@ class AccountSettings(BaseModel):
     # Provider-specific settings, validated by the provider's adapter (see its ``Options``):
     # DISPATCHER_ACCOUNTS__<NAME>__OPTIONS__<KEY>.
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("provider")
+    @classmethod
+    def _provider(cls, value: str) -> str:
+        """One of the registered adapters. The registry is read here, when an account is
+        validated, not at import: the adapters import this module."""
+        from dispatcher.providers.registry import REGISTRY
+
+        if value not in REGISTRY:
+            raise ValueError(f"unknown provider {value!r}; known: {', '.join(sorted(REGISTRY))}")
+        return value
 
     @field_validator("base_url")
     @classmethod

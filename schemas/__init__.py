@@ -1,1 +1,1 @@
-"""Database schema (SQLAlchemy Core tables, the Alembic source), migrations and message schemas."""
+"""Database schema: SQLAlchemy Core tables (the Alembic source) and migrations."""

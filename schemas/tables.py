@@ -1,5 +1,5 @@
 """The tables, as SQLAlchemy Core metadata. Migrations in ``schemas/migrations`` create them;
-``tests/unit/test_schema.py`` checks the two agree.
+``tests/integration/test_schema.py`` checks the two agree.
 
 PostgreSQL is the source of truth: a campaign's recipients live here (one row each, written
 with COPY), batches carry their attempts, lease and due times, and every report that changed a

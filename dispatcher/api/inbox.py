@@ -5,6 +5,9 @@ a report the provider saw acknowledged survives a crash the next instant. Reques
 each pay a transaction: while one COPY is being committed, the reports arriving meanwhile
 queue up, and the next COPY takes them all. Under load that is hundreds of reports per
 commit; when idle, one.
+
+The statement itself is ``persistence.inbox.append``; this module owns the grouping, the
+connection and the commit.
 """
 
 from __future__ import annotations
@@ -15,13 +18,12 @@ import logging
 
 import psycopg
 
+from dispatcher.errors import InboxUnavailableError
+from dispatcher.persistence import inbox as inbox_table
+
 log = logging.getLogger(__name__)
 
 MAX_PER_COPY = 5000
-
-
-class InboxUnavailableError(Exception):
-    """The report could not be recorded; the provider should call back again."""
 
 
 class CallbackInbox:
@@ -72,12 +74,7 @@ class CallbackInbox:
     async def _write(self, batch: list[tuple[str, str, asyncio.Future[None]]]) -> None:
         if self._conn is None or self._conn.closed:
             self._conn = await psycopg.AsyncConnection.connect(self._url)
-        async with (
-            self._conn.cursor() as cur,
-            cur.copy("COPY callback_inbox (account, params) FROM STDIN") as copy,
-        ):
-            for account, params, _ in batch:
-                await copy.write_row((account, params))
+        await inbox_table.append(self._conn, [(account, params) for account, params, _ in batch])
         await self._conn.commit()
 
     async def _reset(self) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Union
 
+from dispatcher.errors import AudienceFormatError
+
 NUMBER_COLUMNS = (
     "msisdn",
     "phone",
@@ -35,10 +37,6 @@ class RawRecipient:
     row: int  # 1-based, counting data rows only
     number: str
     fields: dict[str, Any] | None
-
-
-class AudienceFormatError(ValueError):
-    """The source itself cannot be read (not one bad row: the whole input)."""
 
 
 def read_recipients(source: RecipientSource) -> Iterator[RawRecipient]:

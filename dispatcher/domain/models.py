@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from dispatcher.domain.options import CampaignOptions
 from dispatcher.domain.statuses import (
     BatchState,
     CampaignKind,
@@ -36,7 +37,8 @@ class Campaign:
     send_at: datetime
     batch_size: int
     method: str
-    options: Mapping[str, Any]
+    # The provider's model (``Provider.options_model``), a subclass of CampaignOptions.
+    options: CampaignOptions
     idempotency_key: str | None
     created_at: datetime
 
@@ -70,7 +72,7 @@ class OutboundBatch:
     msisdns: Sequence[str]
     recipient_ids: Sequence[int]
     method: str
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: CampaignOptions = field(default_factory=CampaignOptions)
     # Set only when the campaign asks the provider to hold the messages until this time.
     provider_send_at: datetime | None = None
     callback_url: str | None = None

@@ -29,7 +29,7 @@ from phonenumbers import (
     ValidationResult,
 )
 
-from dispatcher.errors import ConfigurationError
+from dispatcher.errors import ConfigurationError, NumberRejected
 
 # An SMS reaches a handset on a mobile network. FIXED_LINE_OR_MOBILE is where the metadata
 # cannot tell the two apart (all of North America, among others): rejecting it would reject
@@ -62,14 +62,6 @@ _NO_STRIP: Final = frozenset({ValidationResult.TOO_SHORT, ValidationResult.INVAL
 _SPECIAL: Final[tuple[tuple[str, int], ...]] = tuple(
     (name, getattr(PhoneNumberType, name.upper())) for name in ("premium_rate", "toll_free",
     "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail"))  # fmt: skip
-
-
-class NumberRejected(ValueError):  # noqa: N818 - the name callers catch, fixed by the API
-    """A number that cannot take an SMS; ``reason`` says why, never quoting it: it gets logged."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 class _Undecided(Exception):  # noqa: N818 - control flow, never leaves this module

@@ -28,38 +28,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from dispatcher.errors import MissingFieldsError, TemplateError
+
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|\{|\}")
 _NAME = re.compile(r"[^\W\d][\w.-]*")  # \w: str.isalnum() or "_"; \d: decimal digits
-
-
-class TemplateError(ValueError):
-    """The text itself is malformed: nothing can be rendered from it."""
-
-    def __init__(self, text: str, position: int, problem: str) -> None:
-        super().__init__(text, position, problem)  # so that pickling rebuilds it
-        self.position = position  # 0-based offset in the text
-        self.line = text.count("\n", 0, position) + 1
-        self.column = position - text.rfind("\n", 0, position)  # 1-based, within its line
-        self.problem = problem
-        where = f"line {self.line}, " if "\n" in text else ""
-        self.message = f"{where}column {self.column}: {problem}"
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class MissingFieldsError(KeyError):
-    """A row cannot fill the template: ``missing`` (absent, None, NaN) and ``ambiguous``
-    placeholders, in template order. The caller knows the row and lists it."""
-
-    def __init__(self, missing: tuple[str, ...], ambiguous: tuple[str, ...] = ()) -> None:
-        super().__init__(missing, ambiguous)
-        self.missing = missing
-        self.ambiguous = ambiguous
-
-    def __str__(self) -> str:  # KeyError's would show the repr of its first argument only
-        told = [("no value for ", self.missing), ("several columns match ", self.ambiguous)]
-        return "; ".join(what + ", ".join(names) for what, names in told if names)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """When a marketing SMS may go out: a weekly window of local hours, shut on public holidays.
 
-DESIGN.md rule 4.2: French practice keeps marketing SMS to reasonable hours (by default Mon-Sat,
-08:00-20:00 Paris time, never on a public holiday). A batch found outside its window is not
-failed: its due time moves to :meth:`SendWindow.next_open` and it waits in PostgreSQL (rule 1.5).
+French practice keeps marketing SMS to reasonable hours (by default Mon-Sat, 08:00-20:00 Paris
+time, never on a public holiday: docs/architecture.md, "A campaign's text"). A batch found
+outside its window is not failed: its due time moves to :meth:`SendWindow.next_open` and it
+waits in PostgreSQL, like every wait (docs/architecture.md, "Never a recipient silently lost").
 
 Times are wall-clock times. One the clock skips (spring forward) means the first instant after
 the gap; one shown twice (autumn fold), the first occurrence: a window opens at most once a day.
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 
-from dispatcher.errors import DispatcherError
+from dispatcher.errors import WindowError
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # As an ``end``, midnight means 24:00: a ``time`` cannot say it and no end falls at 00:00.
@@ -28,10 +29,6 @@ END_OF_DAY = time(0)
 SEARCH_DAYS = 400
 _CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 _SPEC = re.compile(r"(\S+)\s+(\S+?)-(\S+)\s+(\S+)(?:\s+holidays=(\S+))?", re.IGNORECASE)
-
-
-class WindowError(DispatcherError, ValueError):
-    """A send window that is malformed or can never open; the message names the bad part."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ has a final status; prints a summary; and stops everything it started.
 
 from __future__ import annotations
 
+import copy
 import shutil
 import sys
 import tempfile
@@ -15,13 +16,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy import text
+from typing import Any
 
 from dispatcher.domain.models import CampaignProgress
 from dispatcher.domain.statuses import FINAL_STATUSES, RecipientStatus
+from dispatcher.errors import ConfigurationError
 from dispatcher.local.sample import french_mobiles
-from dispatcher.local.stack import LocalStack, StackOptions
+from dispatcher.local.stack import LocalStack, StackOptions, fill_in, sandbox_emulator
+from dispatcher.persistence import campaigns as campaign_rows
+from dispatcher.providers.registry import DEFAULT_PROVIDER, REGISTRY
 from dispatcher.runtime import build_deps
 from dispatcher.services.campaigns import campaign_status
 from dispatcher.services.enqueue import CampaignRequest, enqueue
@@ -29,22 +32,6 @@ from dispatcher.settings import Settings, load_settings, settings_from_env
 
 DEMO_TEXT = "Spring sale: -20% on everything until Sunday. Show this SMS in store."
 DEMO_SECRET = "demo-callback-secret"  # noqa: S105 (a local demo's value)
-
-# The sandbox account of each provider, and what it needs beyond the sandbox's credentials.
-DEMO_ACCOUNTS: dict[str, dict[str, str]] = {
-    "smsmode": {"provider": "smsmode"},
-    "envoyer": {"provider": "envoyer"},
-    "smsfactor": {"provider": "smsfactor"},
-    # No polling endpoint: reports are pushed to the HTTP service, in the sandbox's format.
-    "bulkgw": {
-        "provider": "bulkgw",
-        "callback_secret": DEMO_SECRET,
-        "options__dlr": "true",
-        "options__report_time_format": "%Y-%m-%d %H:%M:%S",
-        "timezone": "UTC",
-    },
-}
-PROVIDERS = tuple(DEMO_ACCOUNTS)
 
 # Fast but realistic: reports in seconds, polls growing from 1 s.
 DEMO_TIMINGS = {
@@ -55,20 +42,9 @@ DEMO_TIMINGS = {
     "DISPATCHER_TIMINGS__POLL_MAX_INTERVAL_SECONDS": "5",
 }
 # The sandbox's outcomes by the number's last two digits (see dispatcher/sandbox/timeline.py):
-# a few failures of each kind, and no number that stays without a final report. Envoyer SMS
-# Pro's account gets a request limit a demo can live with (the documented default is 100 an
-# hour); the dispatcher learns it from /api/account/status.
-DEMO_SANDBOX = {
-    "envoyer": {
-        "accounts": [
-            {
-                "login": "sandbox",
-                "password": "sandbox-token",
-                "account_id": 1,
-                "api_request_limit": 3600,
-            }
-        ]
-    },
+# a few failures of each kind, and no number that stays without a final report. Each
+# emulator adds its own ``rehearsal_config`` (Envoyer SMS Pro's request limit, say).
+DEMO_SANDBOX: dict[str, Any] = {
     "timeline": {
         "gateway_delay": 0.5,
         "final_delay": 2.0,
@@ -101,7 +77,7 @@ class DemoSummary:
 
 def run_demo(
     *,
-    provider: str = "smsmode",
+    provider: str = DEFAULT_PROVIDER,
     recipients: int = 10_000,
     workers: int = 1,
     concurrency: int = 2,
@@ -110,24 +86,15 @@ def run_demo(
     say: Callable[[str], None] = print,
 ) -> DemoSummary:
     configured = load_settings()
-    account = f"sandbox-{provider}"
     data_dir = Path(tempfile.mkdtemp(prefix="dispatcher-demo-"))
-    options = StackOptions(
-        data_dir=data_dir,
-        database_url=configured.database_url,
-        broker_url=configured.broker_url,
-        sandbox_config=DEMO_SANDBOX,
-        workers=workers,
-        concurrency=concurrency,
-        api="callback_secret" in DEMO_ACCOUNTS[provider],
-        env=DEMO_TIMINGS,
-        sandbox_accounts={account: DEMO_ACCOUNTS[provider]},
-    )
-    say(
-        f"Starting PostgreSQL, Redis, the provider sandbox, {workers} worker(s) and beat "
-        f"(data and logs in {data_dir})..."
-    )
     try:
+        options = demo_stack(
+            provider, data_dir, configured, workers=workers, concurrency=concurrency
+        )
+        say(
+            f"Starting PostgreSQL, Redis, the provider sandbox, {workers} worker(s) and beat "
+            f"(data and logs in {data_dir})..."
+        )
         with LocalStack(options) as stack:
             say(
                 f"  sandbox {stack.sandbox_url}; processes: "
@@ -141,6 +108,32 @@ def run_demo(
     finally:
         if not keep_data:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def demo_stack(
+    provider: str, data_dir: Path, configured: Settings, *, workers: int, concurrency: int
+) -> StackOptions:
+    """The stack of a demo on ``provider``'s sandbox account (``sandbox-<provider>``), from
+    what the registry's adapter and the sandbox's emulator declare."""
+    if provider not in REGISTRY:
+        raise ConfigurationError(f"no provider {provider!r}; known: {', '.join(sorted(REGISTRY))}")
+    # A provider that cannot be polled reports by pushing to the HTTP service: start it, and
+    # give the account a callback secret (its emulator adds what reading the pushes takes).
+    pushed = not REGISTRY[provider].can_poll
+    sandbox_config = copy.deepcopy(DEMO_SANDBOX)
+    fill_in(sandbox_config, sandbox_emulator(provider).rehearsal_config)
+    account = {"provider": provider, **({"callback_secret": DEMO_SECRET} if pushed else {})}
+    return StackOptions(
+        data_dir=data_dir,
+        database_url=configured.database_url,
+        broker_url=configured.broker_url,
+        sandbox_config=sandbox_config,
+        workers=workers,
+        concurrency=concurrency,
+        api=pushed,
+        env=DEMO_TIMINGS,
+        sandbox_accounts={f"sandbox-{provider}": account},
+    )
 
 
 def _campaign(
@@ -183,13 +176,7 @@ def _campaign(
             break
         time.sleep(0.5)
     with deps.db.transaction() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT status, provider_code, provider_text, count(*) FROM recipients "
-                "WHERE campaign_id = :c GROUP BY 1, 2, 3 ORDER BY 4 DESC"
-            ),
-            {"c": campaign_id},
-        ).all()
+        rows = campaign_rows.status_and_code_counts(conn, campaign_id)
     with stack.sandbox() as admin:
         stats = admin.get("/_sandbox/stats").json()
     deps.db.dispose()

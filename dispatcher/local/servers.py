@@ -19,11 +19,10 @@ from pathlib import Path
 
 import psycopg
 import redis
-from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from dispatcher.local.embedded import EmbeddedPostgres, EmbeddedRedis
-from dispatcher.persistence.database import Database
+from dispatcher.persistence.database import Database, create_database, drop_database
 from dispatcher.persistence.migrate import upgrade
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -92,8 +91,7 @@ def database_url(admin_url: str, name: str) -> str:
 def fresh_database(admin_url: str, prefix: str = "dispatcher_test") -> Iterator[str]:
     """A new, migrated database, dropped afterwards."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    create_database(admin_url, name)
     url = database_url(admin_url, name)
     db = Database(url, pool_size=1)
     upgrade(db)
@@ -101,7 +99,4 @@ def fresh_database(admin_url: str, prefix: str = "dispatcher_test") -> Iterator[
     try:
         yield url
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        drop_database(admin_url, name)

@@ -18,23 +18,40 @@ from typing import Any
 
 import httpx
 
+from dispatcher.errors import ConfigurationError
 from dispatcher.local.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, wait_for_port
 from dispatcher.local.processes import ManagedProcess, log_contains, python, start_process
 from dispatcher.persistence.database import Database
 from dispatcher.persistence.migrate import upgrade
+from dispatcher.providers.registry import DEFAULT_PROVIDER
 from dispatcher.queueing import QUEUES
 from dispatcher.runtime import Endpoints, publish_endpoints, withdraw_endpoints
+from dispatcher.sandbox.app import EMULATORS
+from dispatcher.sandbox.context import ProviderEmulator
 
 log = logging.getLogger(__name__)
 
-# The sandbox's default account of each provider (see dispatcher/sandbox/README*.md): public
-# test credentials, not secrets.
-SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
-    "smsmode": {"access_token": "sandbox-token"},
-    "envoyer": {"username": "sandbox", "password": "sandbox-token"},
-    "smsfactor": {"username": "sandbox@example.com", "password": "sandbox-password"},
-    "bulkgw": {"username": "sandbox", "password": "sandbox-password"},
-}
+
+def sandbox_emulator(provider: str) -> type[ProviderEmulator]:
+    """The sandbox's emulator of ``provider``: it declares what an account pointed at it needs
+    (credentials, settings to read its pushes, where its pushes go), so this module names no
+    provider."""
+    for emulator in EMULATORS:
+        if emulator.name == provider:
+            return emulator
+    known = ", ".join(sorted(e.name for e in EMULATORS))
+    raise ConfigurationError(f"the sandbox emulates no provider {provider!r} (it has: {known})")
+
+
+def fill_in(config: dict[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Add ``defaults`` to a sandbox config where it has no value yet, section by section:
+    what a caller set explicitly wins."""
+    for key, value in defaults.items():
+        current = config.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            fill_in(current, value)
+        elif key not in config:
+            config[key] = copy.deepcopy(value)
 
 
 @dataclass
@@ -51,8 +68,9 @@ class StackOptions:
     beat: bool = True
     api: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
-    # Accounts pointed at the sandbox: name -> account settings beyond the provider's sandbox
-    # credentials ("provider" defaults to smsmode; "options__dlr" sets OPTIONS__DLR...).
+    # Accounts pointed at the sandbox: name -> account settings beyond what the provider's
+    # emulator declares ("provider" defaults to DEFAULT_PROVIDER; "options__dlr" sets
+    # OPTIONS__DLR...). One with a callback_secret gets its pushes through the HTTP service.
     sandbox_accounts: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: {"sandbox-smsmode": {}}
     )
@@ -169,34 +187,36 @@ class LocalStack:
         return self._start("beat", argv, log_contains("beat: Starting"))
 
     def sandbox_account_env(self, account: str, extra: Mapping[str, str]) -> dict[str, str]:
-        """Settings that point an account at the sandbox, with its default credentials."""
+        """Settings that point an account at the sandbox: its emulator's default account, and
+        what reading its pushes takes when the account has a callback secret."""
         assert self.sandbox_url is not None
         prefix = f"DISPATCHER_ACCOUNTS__{account.upper().replace('-', '_')}__"
-        provider = extra.get("provider", "smsmode")
+        provider = extra.get("provider", DEFAULT_PROVIDER)
+        emulator = sandbox_emulator(provider)
         values = {
             "provider": provider,
             "base_url": self.sandbox_url,
-            **SANDBOX_CREDENTIALS[provider],
+            **emulator.account_settings,
+            **(emulator.pushed_account_settings if extra.get("callback_secret") else {}),
             **extra,
         }
         return {prefix + key.upper(): value for key, value in values.items()}
 
     def _sandbox_config(self) -> dict[str, Any]:
-        """The sandbox's config, with the bulk gateway's report URL pointing at our service."""
+        """The sandbox's config, with the pushes of accounts that have a callback secret
+        (reports, inbound SMS) sent to our HTTP service where the emulator sets them in its
+        config rather than per request."""
         config: dict[str, Any] = copy.deepcopy(dict(self.options.sandbox_config))
         for account, extra in self.options.sandbox_accounts.items():
-            secret, provider = extra.get("callback_secret"), extra.get("provider")
+            secret = extra.get("callback_secret")
             if not (secret and self.api_url):
                 continue
-            if provider == "bulkgw":
-                section = config.setdefault("bulkgw", {})
-                section.setdefault("dlr_url", f"{self.api_url}/callbacks/bulkgw/{account}/{secret}")
-            if provider == "smsfactor":  # section 3: inbound SMS go to a page set per account
-                inbox = {
-                    **SANDBOX_CREDENTIALS["smsfactor"],
-                    "inbox_url": f"{self.api_url}/inbound/smsfactor/{account}/{secret}",
-                }
-                config.setdefault("smsfactor", {}).setdefault("accounts", [inbox])
+            provider = extra.get("provider", DEFAULT_PROVIDER)
+            pushes = sandbox_emulator(provider).push_config(
+                f"{self.api_url}/callbacks/{provider}/{account}/{secret}",
+                f"{self.api_url}/inbound/{provider}/{account}/{secret}",
+            )
+            fill_in(config, pushes)
         return config
 
     def _start_sandbox(self) -> None:

@@ -272,6 +272,39 @@ def find_by_provider_ref(conn: Connection, account: str, provider_ref: str) -> B
     return to_batch(row) if row else None
 
 
+def cancel_unsent(conn: Connection, campaign_id: int) -> int:
+    """A cancelled campaign's batches that nothing was sent from (pending, or held for an
+    operator) -> cancelled, in one statement; returns how many. Batches a worker holds
+    (claimed, sending) or a provider has (submitted) are left to their own paths."""
+    return conn.execute(
+        text(
+            "UPDATE batches SET state = 'cancelled', finished_at = now(), updated_at = now() "
+            "WHERE campaign_id = :c AND state IN ('pending', 'held')"
+        ),
+        {"c": campaign_id},
+    ).rowcount
+
+
+@dataclass(frozen=True)
+class AtProvider:
+    batch_id: int
+    seq: int
+    provider_ref: str  # the provider's reference, what its cancel request names
+
+
+def submitted_with_ref(conn: Connection, campaign_id: int) -> list[AtProvider]:
+    """The campaign's submitted batches that carry the provider's reference: those a provider
+    holding them for a later send time can still delete."""
+    rows = conn.execute(
+        text(
+            "SELECT id, seq, provider_ref FROM batches WHERE campaign_id = :c "
+            "AND state = 'submitted' AND provider_ref IS NOT NULL ORDER BY seq"
+        ),
+        {"c": campaign_id},
+    )
+    return [AtProvider(r.id, r.seq, r.provider_ref) for r in rows]
+
+
 def _update(conn: Connection, assignments: str, where: str, **params: Any) -> bool:
     result = conn.execute(
         text(f"UPDATE batches SET {assignments}, updated_at = now() WHERE {where}"),  # noqa: S608

@@ -48,6 +48,17 @@ def get_campaign(conn: Connection, campaign_id: int, *, lock: bool = False) -> C
     return to_campaign(row)
 
 
+def has_started(conn: Connection, campaign_id: int) -> bool:
+    """Whether the campaign ever ran: a paused one resumes to ``running`` if so, else to
+    ``scheduled`` (its send time still decides)."""
+    started = conn.execute(
+        select(campaigns.c.started_at.is_not(None)).where(campaigns.c.id == campaign_id)
+    ).scalar_one_or_none()
+    if started is None:
+        raise NotFoundError(f"no campaign {campaign_id}")
+    return bool(started)
+
+
 def record_audience(
     conn: Connection, campaign_id: int, *, recipients_count: int, dropped: Mapping[str, int]
 ) -> None:
@@ -55,6 +66,16 @@ def record_audience(
         update(campaigns)
         .where(campaigns.c.id == campaign_id)
         .values(recipients=recipients_count, dropped=dict(dropped), updated_at=func.now())
+    )
+
+
+def record_options(conn: Connection, campaign_id: int, stored: Mapping[str, Any]) -> None:
+    """Replace a campaign's options (``CampaignOptions.to_stored()``): enqueue decides how a
+    personalised campaign's texts travel only once its recipients are in, after the insert."""
+    conn.execute(
+        update(campaigns)
+        .where(campaigns.c.id == campaign_id)
+        .values(options=dict(stored), updated_at=func.now())
     )
 
 
@@ -129,3 +150,18 @@ def dropped_counts(conn: Connection, campaign_id: int) -> dict[str, int]:
         select(campaigns.c.dropped).where(campaigns.c.id == campaign_id)
     ).scalar_one()
     return {str(k): int(v) for k, v in (value or {}).items()}
+
+
+def status_and_code_counts(
+    conn: Connection, campaign_id: int
+) -> list[tuple[str, str | None, str | None, int]]:
+    """(status, provider code, provider text, recipients), most recipients first: what the
+    demo's summary shows of how a campaign ended."""
+    count = func.count().label("n")
+    rows = conn.execute(
+        select(recipients.c.status, recipients.c.provider_code, recipients.c.provider_text, count)
+        .where(recipients.c.campaign_id == campaign_id)
+        .group_by(recipients.c.status, recipients.c.provider_code, recipients.c.provider_text)
+        .order_by(count.desc())
+    )
+    return [(r.status, r.provider_code, r.provider_text, int(r.n)) for r in rows]

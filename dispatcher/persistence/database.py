@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from sqlalchemy import Connection, Engine, create_engine
+from psycopg import sql
+from sqlalchemy import Connection, Engine, create_engine, text
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -51,6 +52,24 @@ class Database:
         with self.engine.begin() as conn:
             yield conn
 
+    @contextmanager
+    def rollback_only(self) -> Iterator[Connection]:
+        """A unit of work that never commits: an estimate runs enqueue's own statements (the
+        COPY, the clean-ups, the regrouping) to count what they would do, and leaves nothing."""
+        with self.engine.connect() as conn:  # begins on its first statement
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one snapshot for all its statements, so that
+        figures read one after the other (a state and its counts) always agree."""
+        with self.transaction() as conn:
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+            yield conn
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
@@ -62,3 +81,20 @@ def raw_connection(conn: Connection) -> psycopg.Connection[object]:
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
     return driver
+
+
+def create_database(admin_url: str, name: str) -> None:
+    """An empty database ``name`` on the server of ``admin_url`` (a test's or a benchmark's own).
+
+    CREATE DATABASE cannot run inside a transaction, hence psycopg in autocommit, not the engine.
+    """
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop database ``name``, closing what still connects to it (a worker killed mid-test)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

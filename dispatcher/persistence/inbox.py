@@ -1,11 +1,18 @@
-"""callback_inbox, read in pages by a keyset and emptied as it is applied."""
+"""callback_inbox: written by the HTTP service in groups, read in pages by a keyset and
+emptied as it is applied.
+
+``append`` is the only statement on an asynchronous psycopg connection: the HTTP service's
+group commit (api/inbox.py) runs on the event loop, and one COPY per group of requests is
+what keeps a burst of callbacks from costing a transaction each.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+import psycopg
 from sqlalchemy import Connection, text
 
 # One applier at a time: the others skip their turn rather than wait.
@@ -61,3 +68,14 @@ def consume(conn: Connection, rows: Sequence[InboxRow], new_cursor: int) -> None
         text("UPDATE callback_cursor SET last_id = greatest(last_id, :last) WHERE id = 1"),
         {"last": new_cursor},
     )
+
+
+async def append(conn: psycopg.AsyncConnection[object], rows: Iterable[tuple[str, str]]) -> None:
+    """COPY pushed reports, (account, urlencoded parameters) each, into the inbox; the caller
+    commits, once for the whole group."""
+    async with (
+        conn.cursor() as cur,
+        cur.copy("COPY callback_inbox (account, params) FROM STDIN") as copy,
+    ):
+        for account, params in rows:
+            await copy.write_row((account, params))

@@ -177,7 +177,7 @@ def batch_recipients(
 def set_batch_status(
     conn: Connection,
     campaign_id: int,
-    seq: int,
+    seq: int | None,
     status: RecipientStatus,
     *,
     from_statuses: Sequence[RecipientStatus],
@@ -187,18 +187,20 @@ def set_batch_status(
     log_events: bool = True,
     stamp: bool = True,
 ) -> int:
-    """Move every recipient of a batch that is in ``from_statuses`` to ``status``, one statement.
+    """Move every recipient of a batch that is in ``from_statuses`` to ``status``, one statement;
+    ``seq=None`` means every batch of the campaign (see set_campaign_status).
 
     ``stamp=False`` leaves ``status_at`` alone: a report of the same rank is ordered against
     the provider's own earlier report times, not against our clock (its times have seconds only).
     """
+    scope = "campaign_id = :c" if seq is None else "campaign_id = :c AND batch_seq = :s"
     # Built from constants only (statuses, CTE names); values travel as parameters.
     sql = f"""
         WITH changed AS (
             UPDATE recipients SET status = :status, provider_code = coalesce(:code, provider_code),
                    provider_text = coalesce(:description, provider_text),
                    status_at = CASE WHEN :stamp THEN now() ELSE status_at END, updated_at = now()
-            WHERE campaign_id = :c AND batch_seq = :s AND status = ANY(:from_statuses)
+            WHERE {scope} AND status = ANY(:from_statuses)
             RETURNING id, campaign_id, status, provider_code, provider_text, status_at
         ){event_insert("changed") if log_events else " SELECT count(*) FROM changed"}
     """  # noqa: S608
@@ -216,6 +218,22 @@ def set_batch_status(
         },
     )
     return result.rowcount if log_events else int(result.scalar_one())
+
+
+def set_campaign_status(
+    conn: Connection,
+    campaign_id: int,
+    status: RecipientStatus,
+    *,
+    from_statuses: Sequence[RecipientStatus],
+    source: str,
+) -> int:
+    """Every recipient of a campaign in ``from_statuses`` -> ``status``, each logged as a
+    delivery event, in one statement whatever the campaign's size (an operator cancelling what
+    is still queued). Filtered by campaign, so it reads only the campaign's rows by index."""
+    return set_batch_status(
+        conn, campaign_id, None, status, from_statuses=from_statuses, source=source
+    )
 
 
 def event_insert(cte: str) -> str:

@@ -10,6 +10,10 @@ from dispatcher.domain.models import Batch, Campaign
 from dispatcher.domain.statuses import BatchState, CampaignKind, CampaignState
 from dispatcher.domain.text import Encoding
 
+# The one import of providers here: a stored campaign's options are read with its provider's
+# model (Provider.options_model), which only the registry can name.
+from dispatcher.providers.registry import options_model
+
 
 def to_campaign(row: RowMapping) -> Campaign:
     return Campaign(
@@ -25,7 +29,7 @@ def to_campaign(row: RowMapping) -> Campaign:
         send_at=row["send_at"],
         batch_size=row["batch_size"],
         method=row["method"],
-        options=dict(row["options"] or {}),
+        options=options_model(row["provider"]).from_stored(row["options"]),
         idempotency_key=row["idempotency_key"],
         created_at=row["created_at"],
     )

@@ -26,13 +26,21 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from dispatcher.domain.models import InboundMessage, OutboundBatch, PollResult, Report, SendResult
+from dispatcher.domain.options import CampaignOptions
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import GSM_BASIC, GSM_EXTENDED, Encoding, TextMeasure, measure
-from dispatcher.errors import ConfigurationError, Problem
+from dispatcher.errors import (
+    BatchTooLargeError,
+    CapabilityError,
+    ConfigurationError,
+    Problem,
+    UnsendableBatchError,
+)
 from dispatcher.providers.http import Exchange, exchange
 from dispatcher.settings import AccountSettings, account_env_var
 
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
+CampaignOptionsT = TypeVar("CampaignOptionsT", bound=CampaignOptions)
 
 # What an HTTP status proves when a provider's document says nothing more specific.
 GENERIC_HTTP_OUTCOMES: Mapping[int, Outcome] = {
@@ -45,23 +53,17 @@ GENERIC_HTTP_OUTCOMES: Mapping[int, Outcome] = {
 }
 
 
-class BatchTooLargeError(ConfigurationError):
-    """A batch exceeds the provider's limit for its method; raised before any request."""
-
-
-class UnsendableBatchError(ConfigurationError):
-    """A batch breaks a rule of the adapter's ``validate``; raised before any request, so that
-    the batch is held for an operator rather than sent altered (a dropped sender, a cut text).
-    """
-
-    def __init__(self, provider: str, batch_id: int, problems: list[Problem]) -> None:
-        self.problems = problems
-        listed = "; ".join(str(p) for p in problems)
-        super().__init__(f"batch {batch_id} cannot be sent by {provider}: {listed}")
-
-
-class CallbackError(ValueError):
-    """A callback's parameters do not form a report this provider would send."""
+# Each capability flag of Provider and the methods an adapter overrides when (and only when)
+# the flag is True. The capability is used through these methods; the flag says it exists.
+CAPABILITY_METHODS: Mapping[str, tuple[str, ...]] = {
+    "can_poll": ("build_poll_request", "parse_poll_response"),
+    "accepts_callbacks": ("parse_callback",),
+    "accepts_inbound": ("parse_inbound",),
+    "has_balance": ("balance",),
+    "can_cancel": ("cancel",),
+    "learns_rate_limit": ("discover_rate_limit",),
+    "manages_stop_list": ("stop_list_contains", "stop_list_add", "stop_list_remove"),
+}
 
 
 class Provider(ABC):
@@ -73,18 +75,29 @@ class Provider(ABC):
     # Documented or product maximum recipients per request, by HTTP method.
     max_recipients: ClassVar[Mapping[str, int]]
     default_rate_limit: ClassVar[str] = "50/second"
-    can_poll: ClassVar[bool] = False
+    # The campaign options this provider accepts: CampaignOptions, or a subclass of it adding
+    # the provider's own (Envoyer SMS Pro's tag...). Parsed once at enqueue.
+    options_model: ClassVar[type[CampaignOptions]] = CampaignOptions
+    # Capabilities, in one form: a flag per endpoint a provider may lack. A flag is True
+    # exactly when the adapter overrides the methods CAPABILITY_METHODS lists for it (the
+    # contract test holds every registered adapter to that, so a flag cannot lie); callers
+    # check the flag before calling, and the base methods raise CapabilityError.
+    can_poll: ClassVar[bool] = False  # delivery reports by polling (fetch_reports)
     report_horizon: ClassVar[timedelta] = timedelta(days=2)
-    accepts_callbacks: ClassVar[bool] = False
-    can_schedule: ClassVar[bool] = False
-    can_cancel: ClassVar[bool] = False
-    # Campaign options this provider understands, beyond the common ones (see services.enqueue).
-    campaign_options: ClassVar[frozenset[str]] = frozenset()
-    # The provider keeps its own STOP list that we can read and write (Envoyer SMS Pro).
+    accepts_callbacks: ClassVar[bool] = False  # delivery reports pushed to us (parse_callback)
+    accepts_inbound: ClassVar[bool] = False  # SMS sent to us, pushed to us (parse_inbound)
+    has_balance: ClassVar[bool] = False  # the account's credit can be asked (balance)
+    can_cancel: ClassVar[bool] = False  # a send held for later can be deleted there (cancel)
+    # The provider tells the account's own request limit (discover_rate_limit).
+    learns_rate_limit: ClassVar[bool] = False
+    # The provider keeps its own STOP list that we can read and write (stop_list_*).
     manages_stop_list: ClassVar[bool] = False
-    # The provider adds the STOP mention itself when asked (campaign option "stop").
+    # Features of the send request itself, with no method of their own. The provider holds a
+    # send until a time we give (campaign option provider_scheduling):
+    can_schedule: ClassVar[bool] = False
+    # The provider adds the STOP mention itself when asked (campaign option "stop"):
     native_stop: ClassVar[bool] = False
-    # One request can carry a different text per recipient (sMsmode's batch file).
+    # One request can carry a different text per recipient (sMsmode's batch file):
     per_recipient_texts: ClassVar[bool] = False
     gsm_basic: ClassVar[frozenset[str]] = GSM_BASIC
     gsm_extended: ClassVar[frozenset[str]] = GSM_EXTENDED
@@ -124,18 +137,30 @@ class Provider(ABC):
         return measure(text, basic=self.gsm_basic, extended=self.gsm_extended, force=force)
 
     def billed_parts(
-        self, text: str, options: Mapping[str, object], force: Encoding | None = None
+        self, text: str, options: CampaignOptions, force: Encoding | None = None
     ) -> int:
         """SMS parts the provider bills each recipient of ``text``, its own STOP mention
         included when ``options`` ask for one (for estimates; see services.estimate)."""
         return self.measure(text, force=force).segments
+
+    def own_options(
+        self, options: CampaignOptions, model: type[CampaignOptionsT]
+    ) -> CampaignOptionsT:
+        """``options`` as the adapter's own model (``options_model``), to read its own fields.
+
+        Enqueue parses options with the adapter's model, so this is the same object; a plain
+        CampaignOptions (a test's, an estimate's) is read again with the model's defaults.
+        """
+        if isinstance(options, model):
+            return options
+        return model.from_stored(options.to_stored())
 
     def validate_texts(
         self,
         *,
         texts: Sequence[str],
         sender: str | None,
-        options: Mapping[str, object],
+        options: CampaignOptions,
         encoding: Encoding | None = None,
     ) -> list[Problem]:
         """``validate`` for a personalised campaign: each distinct text once, problems named
@@ -157,7 +182,7 @@ class Provider(ABC):
         *,
         text: str,
         sender: str | None,
-        options: Mapping[str, object],
+        options: CampaignOptions,
         encoding: Encoding | None = None,
     ) -> list[Problem]:
         """Problems this provider sees in a campaign (``encoding``: the batch's, once decided).
@@ -211,6 +236,7 @@ class Provider(ABC):
     # -- tracking ---------------------------------------------------------------------------
 
     def fetch_reports(self, provider_ref: str) -> PollResult:
+        """Ask for a submission's delivery reports (only when ``can_poll``)."""
         answer = self._exchange(self.build_poll_request(provider_ref))
         if answer.response is None:
             assert answer.outcome is not None
@@ -218,40 +244,43 @@ class Provider(ABC):
         return self.parse_poll_response(answer.response, provider_ref)
 
     def build_poll_request(self, provider_ref: str) -> httpx.Request:
-        raise NotImplementedError(f"{self.name} has no delivery-report endpoint")
+        raise self._lacks("can_poll", "has no delivery-report endpoint")
 
     def parse_poll_response(self, response: httpx.Response, provider_ref: str) -> PollResult:
-        raise NotImplementedError(f"{self.name} has no delivery-report endpoint")
+        raise self._lacks("can_poll", "has no delivery-report endpoint")
 
     def parse_callback(self, params: Mapping[str, str]) -> list[Report]:
         """Delivery reports pushed to ``/callbacks/<provider>/<account>/<secret>``."""
-        raise NotImplementedError(f"{self.name} sends no delivery-report callbacks")
+        raise self._lacks("accepts_callbacks", "sends no delivery-report callbacks")
 
     def parse_inbound(self, params: Mapping[str, str]) -> list[InboundMessage]:
         """SMS sent to us, pushed to ``/inbound/<provider>/<account>/<secret>``."""
-        raise NotImplementedError(f"{self.name} forwards no inbound SMS")
+        raise self._lacks("accepts_inbound", "forwards no inbound SMS")
 
     # -- account ----------------------------------------------------------------------------
 
     def balance(self) -> Decimal:
-        raise NotImplementedError(f"{self.name} has no balance endpoint")
+        raise self._lacks("has_balance", "has no balance endpoint")
 
     def cancel(self, provider_ref: str) -> None:
-        raise NotImplementedError(f"{self.name} cannot cancel a scheduled send")
+        raise self._lacks("can_cancel", "cannot cancel a scheduled send")
 
     def discover_rate_limit(self) -> str | None:
         """The account's real request-rate limit, asked of the provider ("500 per 60 minutes"),
-        or None when the provider does not say. Called rarely: the answer is cached."""
-        return None
+        or None when its answer does not say. Called rarely: the answer is cached."""
+        raise self._lacks("learns_rate_limit", "does not tell an account's request limit")
 
     def stop_list_contains(self, msisdn: str) -> bool:
-        raise NotImplementedError(f"{self.name} keeps no STOP list")
+        raise self._lacks("manages_stop_list", "keeps no STOP list")
 
     def stop_list_add(self, msisdn: str) -> None:
-        raise NotImplementedError(f"{self.name} keeps no STOP list")
+        raise self._lacks("manages_stop_list", "keeps no STOP list")
 
     def stop_list_remove(self, msisdn: str) -> None:
-        raise NotImplementedError(f"{self.name} keeps no STOP list")
+        raise self._lacks("manages_stop_list", "keeps no STOP list")
+
+    def _lacks(self, capability: str, what: str) -> CapabilityError:
+        return CapabilityError(self.name, capability, what)
 
     # -- shared helpers ---------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The "Unified Communications" bulk HTTP gateway: GET only, one answer line per destination.
 
-Written from the gateway's document (``../shared/providers/002_9bb9e4ec3db91303.txt``);
+Written from the gateway's document ("Unified Communications API's", bulk HTTP API);
 "section N" below is a section of that document. The code tables live in
 :mod:`dispatcher.providers.bulkgw_codes`. The password travels in the query string (section
 1.2): it is never copied into a result or an exception, and the log filter masks
@@ -23,17 +23,19 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dispatcher.domain.models import OutboundBatch, Report, SendResult
+from dispatcher.domain.options import CampaignOptions
 from dispatcher.domain.statuses import Outcome, RecipientStatus
 from dispatcher.domain.text import GSM_PART, GSM_SINGLE, UCS2_PART, UCS2_SINGLE, Encoding
-from dispatcher.errors import ConfigurationError, Problem
-from dispatcher.logs import redact
-from dispatcher.providers import bulkgw_codes as codes
-from dispatcher.providers.base import (
+from dispatcher.errors import (
     BatchTooLargeError,
     CallbackError,
-    Provider,
+    ConfigurationError,
+    Problem,
     UnsendableBatchError,
 )
+from dispatcher.logs import redact
+from dispatcher.providers import bulkgw_codes as codes
+from dispatcher.providers.base import Provider
 from dispatcher.settings import account_env_var
 
 SEND_PATH = "/bulksms/bulksms"  # section 1.2
@@ -72,6 +74,15 @@ DATE, GMT_MAX = "%m/%d/%Y", timedelta(hours=12)  # section 2.1 "date" and "gmt"
 _MSISDN = re.compile(rf"[0-9]{{1,{MSISDN_MAX}}}")
 _NUMERIC_SENDER = re.compile(r"\+?[0-9]+")
 _ALPHA_SENDER = re.compile(r"[A-Za-z0-9]+")
+_ENCODINGS = {"gsm": Encoding.GSM, "unicode": Encoding.UNICODE}  # the "encoding" option
+
+
+class BulkGatewayOptions(CampaignOptions):
+    """The campaign options the bulk gateway adds to the common ones."""
+
+    flash: bool = Field(
+        False, description="true or false (a flash SMS: message types 1 and 6, section 1.2)"
+    )
 
 
 class Options(BaseModel):
@@ -117,7 +128,7 @@ class BulkGatewayProvider(Provider):
     name = "bulkgw"
     methods = ("GET",)  # sections 1.2 and 2.1 document GET only
     default_method = "GET"
-    # No documented limit; the product's 1000 (providers/README.md), lowered by batch_size()
+    # No documented limit; the product's 1000 (docs/providers.md), lowered by batch_size()
     # to what fits in max_url_length.
     max_recipients: ClassVar[Mapping[str, int]] = {"GET": 1000}
     # No request-rate limit is documented. One request carries up to hundreds of numbers, and
@@ -127,7 +138,7 @@ class BulkGatewayProvider(Provider):
     # push target arranged with the gateway's operator (see Options).
     accepts_callbacks = True
     can_schedule = True  # section 2, schedulemsg; there is no cancel endpoint
-    campaign_options: ClassVar[frozenset[str]] = frozenset({"flash"})  # types 1 and 6
+    options_model = BulkGatewayOptions  # flash: types 1 and 6
 
     @cached_property
     def options(self) -> Options:
@@ -140,22 +151,23 @@ class BulkGatewayProvider(Provider):
         *,
         text: str,
         sender: str | None,
-        options: Mapping[str, object],
+        options: CampaignOptions,
         encoding: Encoding | None = None,  # the batch's, when already decided
     ) -> list[Problem]:
         problems = super().validate(text=text, sender=sender, options=options, encoding=encoding)
         problems += _option_problems(options)
         if text.strip():
-            problems += self._text_problems(text, encoding or _forced(options), options)
+            # The forced encoding too, so that enqueue measures what check_batch will.
+            forced = encoding or _ENCODINGS.get(options.encoding)
+            flash = self.own_options(options, BulkGatewayOptions).flash
+            problems += self._text_problems(text, forced, flash=flash)
         problems += _sender_problems(sender)
         return problems
 
-    def _text_problems(
-        self, text: str, encoding: Encoding | None, options: Mapping[str, object]
-    ) -> list[Problem]:
+    def _text_problems(self, text: str, encoding: Encoding | None, *, flash: bool) -> list[Problem]:
         measured = self.measure(text, force=encoding)
         unicode = measured.encoding is Encoding.UNICODE
-        if options.get("flash") is True:
+        if flash:
             limit = FLASH_UCS2_MAX if unicode else FLASH_GSM_MAX
             if measured.units > limit:
                 message = f"a flash SMS is one message: at most {limit} {measured.encoding} units"
@@ -223,7 +235,7 @@ class BulkGatewayProvider(Provider):
     def build_send_request(self, batch: OutboundBatch) -> httpx.Request:
         if batch.method != "GET":
             raise ConfigurationError(f"{self.name} does not send by {batch.method}")
-        flash = batch.options.get("flash") is True
+        flash = self.own_options(batch.options, BulkGatewayOptions).flash
         fields = {
             "type": codes.message_type(unicode=batch.encoding is Encoding.UNICODE, flash=flash),
             "dlr": "1" if self.options.dlr else "0",
@@ -344,26 +356,18 @@ class BulkGatewayProvider(Provider):
 # -- validation helpers ---------------------------------------------------------------------
 
 
-def _forced(options: Mapping[str, object]) -> Encoding | None:
-    """The campaign's "encoding" option, so that enqueue measures what check_batch will."""
-    value = options.get("encoding")
-    return Encoding(str(value)) if value in (Encoding.GSM.value, Encoding.UNICODE.value) else None
-
-
-def _option_problems(options: Mapping[str, object]) -> list[Problem]:
+def _option_problems(options: CampaignOptions) -> list[Problem]:
+    """The common options the gateway cannot honour."""
     problems = []
-    if options.get("stop") is not None:
+    if options.stop is not None:
         message = "the gateway has no STOP mention (section 1.2): write it in the text"
-        problems.append(Problem("options.stop", message, value=str(options["stop"])))
-    for key in ("allow_replies", "flash"):
-        if not isinstance(options.get(key, False), bool):  # "false" is truthy
-            problems.append(Problem(f"options.{key}", "must be true or false"))
-    if options.get("allow_replies") is True:
+        problems.append(Problem("options.stop", message, value=str(options.stop)))
+    if options.allow_replies:
         message = "the gateway documents no replies (no inbound API)"
         problems.append(Problem("options.allow_replies", message))
-    if options.get("method") not in (None, "GET"):
+    if options.method not in (None, "GET"):
         message = "the gateway takes GET only (sections 1.2 and 2.1)"
-        problems.append(Problem("options.method", message, value=str(options["method"])))
+        problems.append(Problem("options.method", message, value=str(options.method)))
     return problems
 
 

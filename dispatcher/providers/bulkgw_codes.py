@@ -1,13 +1,13 @@
 """The bulk gateway's answers: code tables copied row by row from its document, and the
 reading of section 1.4's answer lines.
 
-Sections cited are those of ``002_9bb9e4ec3db91303.txt`` ("Unified Communications API's").
+Sections cited are those of the gateway's document ("Unified Communications API's").
 Codes are kept as the strings the gateway sends. Section 1.4's note decides the outcomes:
 "Apart from error code 1709, please do NOT retry re-sending the message for any other error
 code (including SMPP v3.4 Error codes)" and "For error code 1715, do NOT re-submit the same
 message again". So 1709 is the only transient code, 1715 (a response timeout: the message may
 have gone) is unknown, and every other documented code is permanent. A code in none of these
-tables is unknown, never transient (DESIGN 1.4).
+tables is unknown, never transient (docs/architecture.md, "Never the same SMS twice").
 """
 
 from __future__ import annotations

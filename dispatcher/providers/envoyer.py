@@ -1,6 +1,6 @@
 """Envoyer SMS Pro REST API 2.10: form requests by GET or POST, XML answers, HTTP statuses.
 
-Written from the provider's document (``../shared/providers/003_7f21da5ef4fcd47e.txt``, in
+Written from the provider's document (Envoyer SMS Pro's "API SMS HTTP REST" 2.10, in
 French); sections are cited by their titles. The code tables and the character sets live in
 :mod:`dispatcher.providers.envoyer_codes`. Every answer is untrusted XML, read by
 :func:`read_answer` with a hardened parser.
@@ -15,21 +15,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import httpx
 from lxml import etree
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from dispatcher.domain.models import OutboundBatch, PollResult, Report, SendResult
+from dispatcher.domain.options import CampaignOptions
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import Encoding
 from dispatcher.errors import (
     ConfigurationError,
-    PermanentProviderError,
     Problem,
     ProviderError,
-    TransientProviderError,
     UnknownOutcomeError,
 )
 from dispatcher.providers import envoyer_codes as codes
@@ -54,7 +53,6 @@ STOP_UNITS = SINGLE_SMS - 141
 # sendername ("Appel à la fonction" and the error_id 3 list): at least 3 and at most 11
 # characters, "no special characters" (read: ASCII letters and digits), not a number.
 _SENDER = re.compile(r"[A-Za-z0-9]{3,11}")
-_TAG = re.compile(r"[A-Za-z0-9]{1,20}")  # tag: "Alphanumérique limité à 20 caractères"
 _COUNT = re.compile(r"-?[0-9]{1,12}")
 _MSISDN = re.compile(r"[0-9]{1,20}")
 _PROVIDER_REF = re.compile(r"[0-9A-Za-z_-]{1,64}")  # the document's message_id is 879
@@ -70,10 +68,16 @@ MAX_ANSWER_BYTES = 1 << 20
 # "Messages d'erreur" echoes the request in <request> with its "&" unescaped, which is not
 # well-formed XML. Only such bare ampersands are repaired before parsing.
 _BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z_][A-Za-z0-9_.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
-_ERRORS: Mapping[Outcome, type[ProviderError]] = {
-    Outcome.TRANSIENT: TransientProviderError,
-    Outcome.PERMANENT: PermanentProviderError,
-}
+
+
+class EnvoyerOptions(CampaignOptions):
+    """The campaign options Envoyer SMS Pro adds to the common ones."""
+
+    # "FONCTION NOUVEAU MESSAGE", tag: "Alphanumérique limité à 20 caractères"; an empty tag
+    # is refused ("Tag cannot be empty" in the error_id 3 list).
+    tag: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,20}$")] | None = Field(
+        None, description='1 to 20 letters or digits (tag, "FONCTION NOUVEAU MESSAGE")'
+    )
 
 
 class Options(BaseModel):
@@ -136,9 +140,11 @@ class EnvoyerProvider(Provider):
     report_horizon = timedelta(days=3)
     can_schedule = True  # senddate/sendtime
     can_cancel = True  # /api/message/cancel
+    has_balance = True  # "FONCTION SMS RESTANT": sms_remaining
+    learns_rate_limit = True  # api_request_limit, "FONCTION SMS RESTANT"
     manages_stop_list = True  # /api/stopsms/*
     native_stop = True  # stopsms=1 ("Détails sur le STOP SMS")
-    campaign_options = frozenset({"tag"})
+    options_model = EnvoyerOptions
     gsm_basic = codes.GSM_BASIC
     gsm_extended = codes.GSM_EXTENDED
     # 400 is decided by its body ("HTTP Status Codes": invalid request or request limit); a
@@ -152,27 +158,19 @@ class EnvoyerProvider(Provider):
         *,
         text: str,
         sender: str | None,
-        options: Mapping[str, object],
+        options: CampaignOptions,
         encoding: Encoding | None = None,
     ) -> list[Problem]:
         problems = super().validate(text=text, sender=sender, options=options, encoding=encoding)
-        stop = options.get("stop")
-        if stop is not None and _stop(stop) is None:
-            problems.append(Problem("options.stop", "must be 1 or 2", value=str(stop)))
-        if not isinstance(options.get("allow_replies", False), bool):
-            problems.append(Problem("options.allow_replies", "must be true or false"))
-        tag = options.get("tag")
-        if tag is not None and not (isinstance(tag, str) and _TAG.fullmatch(tag)):
-            problems.append(Problem("options.tag", "1 to 20 letters or digits", value=str(tag)))
         if text.strip():
             measured = self.measure(text)
             if measured.non_gsm:
                 chars = ", ".join(repr(c) for c in measured.non_gsm)
                 message = f"characters Envoyer SMS Pro does not document (no Unicode): {chars}"
                 problems.append(Problem("text", message))
-            elif encoding is Encoding.UNICODE or options.get("encoding") == "unicode":
+            elif encoding is Encoding.UNICODE or options.encoding == "unicode":
                 problems.append(Problem("text", "Envoyer SMS Pro documents no Unicode sending"))
-            elif (units := self._units(text, _stop(stop))) > MAX_UNITS:
+            elif (units := self._units(text, options.stop)) > MAX_UNITS:
                 message = f"counts {units} characters; Envoyer SMS Pro sends at most {MAX_UNITS}"
                 problems.append(Problem("text", message))
         if not sender:
@@ -184,11 +182,11 @@ class EnvoyerProvider(Provider):
         return problems
 
     def billed_parts(
-        self, text: str, options: Mapping[str, object], force: Encoding | None = None
+        self, text: str, options: CampaignOptions, force: Encoding | None = None
     ) -> int:
         """The billing table of "Détails sur le long SMS": 1 to 160 counted characters is 1 SMS,
         to 306 is 2, to 459 is 3; the STOP mention counted when added."""
-        units = self._units(text, _stop(options.get("stop")))
+        units = self._units(text, options.stop)
         return 1 if units <= SINGLE_SMS else 2 if units <= 306 else 3
 
     def _units(self, text: str, stop: int | None) -> int:
@@ -199,7 +197,8 @@ class EnvoyerProvider(Provider):
     # -- sending ----------------------------------------------------------------------------
 
     def build_send_request(self, batch: OutboundBatch) -> httpx.Request:
-        stop = _stop(batch.options.get("stop"))
+        options = self.own_options(batch.options, EnvoyerOptions)
+        stop = options.stop
         units = self.measure(batch.text, force=Encoding.GSM).units
         params = [("text", batch.text), ("recipients", ",".join(batch.msisdns))]
         params.append(("sendername", batch.sender or ""))
@@ -210,12 +209,12 @@ class EnvoyerProvider(Provider):
             params.append(("longmessageallowed", "1"))
         if _mention(units, stop):
             params.append(("stopsms", "1"))
-        if batch.options.get("tag"):
-            params.append(("tag", str(batch.options["tag"])))
+        if options.tag is not None:
+            params.append(("tag", options.tag))
         # Our batches never hold a number twice (duplicates are dropped when a campaign is
         # enqueued); dedupe=1 costs nothing and makes sure a slip never sends one SMS twice.
         params.append(("dedupe", "1"))
-        if batch.options.get("allow_replies") is True:
+        if options.allow_replies:
             params.append(("responsestatusid", "1"))
         # Never allnumberallowed (a malformed number is billed anyway) nor
         # messagetruncationallowed (the text is cut): we want the error instead.
@@ -410,21 +409,14 @@ class EnvoyerProvider(Provider):
         exchanged = self._exchange(self._request(self._call_method, path, params))
         if exchanged.response is None:
             assert exchanged.outcome is not None
-            error = _ERRORS.get(exchanged.outcome, UnknownOutcomeError)
-            raise error(self.name, None, exchanged.error)
+            raise ProviderError.for_outcome(exchanged.outcome, self.name, None, exchanged.error)
         answer, verdict = self._judge(exchanged.response, table)
         if verdict is not None and verdict.outcome is not Outcome.ACCEPTED:
-            error = _ERRORS.get(verdict.outcome, UnknownOutcomeError)
-            raise error(self.name, verdict.code, verdict.description)
+            raise ProviderError.for_outcome(
+                verdict.outcome, self.name, verdict.code, verdict.description
+            )
         assert answer is not None
         return answer
-
-
-def _stop(value: object) -> int | None:
-    """The stop option when it is 1 or 2; bool is refused although True == 1."""
-    if isinstance(value, int) and not isinstance(value, bool) and value in (1, 2):
-        return value
-    return None
 
 
 def _mention(units: int, stop: int | None) -> bool:

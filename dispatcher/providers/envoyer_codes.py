@@ -1,8 +1,8 @@
 """Envoyer SMS Pro's code tables, copied row by row from its REST API document 2.10.
 
-The document is ``../shared/providers/003_7f21da5ef4fcd47e.txt`` (French); sections are cited
-by their titles. Codes are kept as the strings the provider sends. A code missing from a
-table is unknown, never transient (DESIGN 1.4).
+The document is Envoyer SMS Pro's "API SMS HTTP REST" 2.10 (French); sections are cited by
+their titles. Codes are kept as the strings the provider sends. A code missing from a table
+is unknown, never transient (docs/architecture.md, "Never the same SMS twice").
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ ERROR_MESSAGES: Mapping[str, str] = {
     "12": "Message cannot received response",
 }
 
-# 1 to 5 concern any request and refuse it as written (providers/README.md "Retry rules").
+# 1 to 5 concern any request and refuse it as written (docs/providers.md).
 _REFUSED: Mapping[str, Outcome] = {"1": P, "2": P, "3": P, "4": P, "5": P}
 
 # /api/message/send ("FONCTION NOUVEAU MESSAGE"). 7 to 12 are documented for stats, cancel

@@ -1,6 +1,6 @@
 """SMSFactor API v2.2: XML documents POSTed, XML answers.
 
-Written from SMSFactor's document (``../shared/providers/004_ea41f8471366194a.txt``, French);
+Written from SMSFactor's document ("API SMSFactor" v2.2, French);
 "section N" below is a section of that document. The code tables live in
 :mod:`dispatcher.providers.smsfactor_codes`. Every XML document that reaches us (answers, the
 inbox push of section 3) is untrusted and read by :func:`parse_untrusted`.
@@ -12,18 +12,19 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import httpx
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
 from dispatcher.domain.models import InboundMessage, OutboundBatch, PollResult, Report, SendResult
+from dispatcher.domain.options import CampaignOptions
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import Encoding
-from dispatcher.errors import ConfigurationError, Problem
+from dispatcher.errors import CallbackError, ConfigurationError, Problem, UnsendableBatchError
 from dispatcher.providers import smsfactor_codes as codes
-from dispatcher.providers.base import CallbackError, Provider, UnsendableBatchError
+from dispatcher.providers.base import Provider
 from dispatcher.providers.xml import hardened_parser
 
 # Section 1.1 and 2.1 give https://secure.smsfactor.com/API/... and, without TLS,
@@ -54,6 +55,38 @@ _DECLARED_ENCODING = re.compile(rb"\s*<\?xml[^>]*\bencoding\s*=")
 _ESCAPED = re.compile(r"\\(.?)", re.DOTALL)
 
 
+class SmsfactorOptions(CampaignOptions):
+    """The campaign options SMSFactor adds to the common ones."""
+
+    # Section 1.2 has no STOP mention, so validate refuses 1 and 2; 0 (none) is read as the
+    # first version read it, so that campaigns stored with it still load.
+    stop: Annotated[int, Strict(), Field(ge=0, le=2)] | None = Field(
+        None, description="0 (SMSFactor v2.2 adds no STOP mention)"
+    )
+    flash: bool = Field(False, description="true or false, or 1 or 0 (isFlash, section 1.2.1.5)")
+    bookmark: str | None = Field(
+        None, description="a link without blanks, e.g. www.smsfactor.com (section 1.2.1.7)"
+    )
+
+    @field_validator("flash", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> Any:
+        """isFlash is 0 or 1 (section 1.2.1.5): 0 and 1 are read as false and true, as the
+        callers of the first version wrote them; any other number is refused."""
+        if type(value) is int and value in (0, 1):
+            return bool(value)
+        return value
+
+    @field_validator("bookmark", mode="before")
+    @classmethod
+    def _link(cls, value: Any) -> Any:
+        """A usable link: printable, without blanks, at most 2048 characters. An explicit
+        null is refused as it always was: leave the key out for no bookmark."""
+        if not (isinstance(value, str) and _is_token(value, limit=2048)):
+            raise ValueError("not a usable link")
+        return value
+
+
 class Options(BaseModel):
     """SMSFactor account settings: ``DISPATCHER_ACCOUNTS__<NAME>__OPTIONS__<KEY>``.
 
@@ -75,7 +108,7 @@ class SmsfactorProvider(Provider):
     name = "smsfactor"
     methods = ("POST",)  # sections 1.1 and 2.1: "obligatoirement ... POST"
     default_method = "POST"
-    # Section 1.2.1.9: "Limite : aucune"; the product sends at most 1000 (providers/README.md).
+    # Section 1.2.1.9: "Limite : aucune"; the product sends at most 1000 (docs/providers.md).
     max_recipients: ClassVar[Mapping[str, int]] = {"POST": 1000}
     # No request-rate limit is documented. Each request carries up to 1000 numbers, so a
     # modest 10 requests per second (sends and polls together) is ample; per account setting.
@@ -85,9 +118,10 @@ class SmsfactorProvider(Provider):
     # late reports without polling a batch whose numbers never get one (SENT) for a week.
     report_horizon = timedelta(days=3)
     accepts_callbacks = False  # no delivery-report push is documented
+    accepts_inbound = True  # section 3, the inbox push
     can_schedule = True  # section 1.2.1.8, delay
     can_cancel = False  # no endpoint
-    campaign_options: ClassVar[frozenset[str]] = frozenset({"flash", "bookmark"})
+    options_model = SmsfactorOptions
     gsm_extended = codes.GSM_EXTENDED
 
     # -- validation -------------------------------------------------------------------------
@@ -97,7 +131,7 @@ class SmsfactorProvider(Provider):
         *,
         text: str,
         sender: str | None,
-        options: Mapping[str, object],
+        options: CampaignOptions,
         encoding: Encoding | None = None,  # the batch's, when already decided
     ) -> list[Problem]:
         problems = super().validate(text=text, sender=sender, options=options, encoding=encoding)
@@ -114,7 +148,7 @@ class SmsfactorProvider(Provider):
             problems.append(Problem("text", message))
         # A Unicode batch of GSM text was forced so (options.encoding): SMSFactor cannot.
         forced = encoding is Encoding.UNICODE and not non_gsm
-        if forced or options.get("encoding") == Encoding.UNICODE:
+        if forced or options.encoding == "unicode":
             problems.append(Problem("options.encoding", "SMSFactor sends GSM 7-bit text only"))
         if not sender:
             problems.append(Problem("sender", "is mandatory for SMSFactor (section 1.2.1.3)"))
@@ -124,17 +158,12 @@ class SmsfactorProvider(Provider):
             if not _SENDER.fullmatch(sender):
                 message = "ASCII letters and digits only, no blank or accent"
                 problems.append(Problem("sender", message, value=sender))
-        if options.get("stop"):
+        if options.stop:
             message = "SMSFactor v2.2 has no STOP mention: write it in the text"
             problems.append(Problem("options.stop", message))
-        if options.get("allow_replies"):
+        if options.allow_replies:
             message = "SMSFactor takes no reply setting; replies go to a rented number (section 3)"
             problems.append(Problem("options.allow_replies", message))
-        if "flash" in options and _flag(options["flash"]) is None:
-            problems.append(Problem("options.flash", "must be true or false (section 1.2.1.5)"))
-        if "bookmark" in options and _bookmark(options["bookmark"]) is None:
-            message = "must be a link without blanks, e.g. www.smsfactor.com (section 1.2.1.7)"
-            problems.append(Problem("options.bookmark", message))
         return problems
 
     def check_batch(self, batch: OutboundBatch) -> None:
@@ -152,8 +181,9 @@ class SmsfactorProvider(Provider):
         message = etree.SubElement(root, "message")
         _add(message, "sender", batch.sender or "")
         _add(message, "text", batch.text)
-        _add(message, "isFlash", str(_flag(batch.options.get("flash", False)) or 0))  # 1.2.1.5
-        bookmark = _bookmark(batch.options.get("bookmark"))
+        options = self.own_options(batch.options, SmsfactorOptions)
+        _add(message, "isFlash", "1" if options.flash else "0")  # 1.2.1.5
+        bookmark = options.bookmark
         _add(message, "type", "longSMS" if bookmark is None else "bookmark")  # 1.2.1.6
         if bookmark is not None:
             _add(message, "bookmark", bookmark)  # 1.2.1.7
@@ -408,19 +438,3 @@ def _child(root: etree._Element, tag: str) -> str:
 def _is_token(value: str, limit: int = 128) -> bool:
     """Printable, without blanks, and at most ``limit`` characters (a ticket, a link)."""
     return 0 < len(value) <= limit and value.isprintable() and not any(c.isspace() for c in value)
-
-
-def _flag(value: object) -> int | None:
-    """The flash option as isFlash (section 1.2.1.5: 0 or 1): true, false, 0 or 1."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int) and value in (0, 1):
-        return value
-    return None
-
-
-def _bookmark(value: object) -> str | None:
-    """The bookmark option when it is a usable link (section 1.2.1.7), else None."""
-    if isinstance(value, str) and _is_token(value, limit=2048):
-        return value
-    return None

@@ -1,8 +1,8 @@
 """SMSFactor's code tables, copied row by row from its API document v2.2.
 
-Sections cited are those of ``004_ea41f8471366194a.txt`` (French). Codes are kept as the
-strings the provider sends, descriptions in the document's words. A code missing from a table
-is unknown, never transient (DESIGN 1.4).
+Sections cited are those of the "API SMSFactor" v2.2 document (French). Codes are kept as
+the strings the provider sends, descriptions in the document's words. A code missing from a
+table is unknown, never transient (docs/architecture.md, "Never the same SMS twice").
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ DELIVERED, SUBMITTED = RecipientStatus.DELIVERED, RecipientStatus.SUBMITTED
 FAILED, UNKNOWN = RecipientStatus.FAILED, RecipientStatus.UNKNOWN
 
 # Section 1.3.1.1 "Statuts" of apiV2.php. Every error says the request was refused as written
-# (providers/README.md "Retry rules": -1 to -5 are never retried): none is transient.
+# (docs/providers.md: -1 to -5 are never retried): none is transient.
 SEND_ACCEPTED = "1"
 SEND_STATUSES: Mapping[str, tuple[Outcome, str]] = {
     "1": (A, "Message envoyé"),

@@ -1,9 +1,10 @@
 """sMsmode HTTP API 1.6: form requests authenticated by ``accessToken``, plain-text answers.
 
-Written from sMsmode's document (``../shared/providers/000_2329c42afd0dd618.txt``, v3.3, with
-the French v3.1 beside it); "section N" below is a section of that document. The code tables
-live in :mod:`dispatcher.providers.smsmode_codes`, the batch file of personalised campaigns
-(section 17) in :mod:`dispatcher.providers.smsmode_batchfile`. Callbacks (sections 12 and 13)
+Written from sMsmode's document ("HTTP API 1.6", v3.3 in English, with the French v3.1
+beside it); "section N" below is a section of that document. The code tables live in
+:mod:`dispatcher.providers.smsmode_codes`. The batch file of personalised campaigns (section
+17) is the adapter's too: its methods are inherited from ``SmsmodeBatchFile``
+(:mod:`dispatcher.providers.smsmode_batchfile`). Callbacks (sections 12 and 13)
 are GETs the provider makes to us, parsed here from their query parameters.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,19 +27,18 @@ from dispatcher.domain.models import (
     Report,
     SendResult,
 )
+from dispatcher.domain.options import CampaignOptions
 from dispatcher.domain.statuses import Outcome, RecipientStatus
 from dispatcher.domain.text import Encoding
 from dispatcher.errors import (
+    CallbackError,
     ConfigurationError,
-    PermanentProviderError,
     Problem,
     ProviderError,
-    TransientProviderError,
     UnknownOutcomeError,
 )
-from dispatcher.providers import smsmode_batchfile as batchfile
 from dispatcher.providers import smsmode_codes as codes
-from dispatcher.providers.base import CallbackError, Provider
+from dispatcher.providers.smsmode_batchfile import SmsmodeBatchFile
 
 SEND_PATH = "/http/1.6/sendSMS.do"  # section 3 (and 16 for Unicode)
 REPORT_PATH = "/http/1.6/compteRendu.do"  # section 4
@@ -64,10 +64,6 @@ _REPORT = re.compile(r"(\+?[0-9]+)\s+([0-9]+)")  # section 4: "recipient_msisdn 
 _POLL_ERROR = re.compile(r"([0-9]{1,4})(?:(?:\s*\|\s*|\s+)(\D.*)?)?", re.DOTALL)
 _BALANCE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # section 5: "212.5", negative when post-paid
 _SENDER = re.compile(r"[A-Za-z0-9]+")
-_ERRORS: Mapping[Outcome, type[ProviderError]] = {
-    Outcome.TRANSIENT: TransientProviderError,
-    Outcome.PERMANENT: PermanentProviderError,
-}
 
 
 @dataclass(frozen=True)
@@ -82,16 +78,18 @@ class SubmissionStatus:
     status: RecipientStatus | None
 
 
-class SmsmodeProvider(Provider):
+class SmsmodeProvider(SmsmodeBatchFile):
     name = "smsmode"
     methods = ("GET", "POST")
     default_method = "POST"  # section 3: only POST takes more than 300 recipients
-    max_recipients: ClassVar[Mapping[str, int]] = {"GET": 300, "POST": 1000}  # README
+    max_recipients: ClassVar[Mapping[str, int]] = {"GET": 300, "POST": 1000}  # docs/providers.md
     # Nothing documented; a modest default, configurable per account (rate_limit).
     default_rate_limit = "20/second"
     can_poll = True
     report_horizon = timedelta(days=30)  # sections 4 and 11: the last 30 days are searched
     accepts_callbacks = True
+    accepts_inbound = True  # replies, section 13
+    has_balance = True  # credit, section 5
     can_schedule = True  # date_envoi, section 3
     can_cancel = True  # deleteSMS.do, section 9
     native_stop = True  # stop=1|2, section 3 "Stop SMS parameter" (not in batch mode)
@@ -111,19 +109,14 @@ class SmsmodeProvider(Provider):
         *,
         text: str,
         sender: str | None,
-        options: Mapping[str, object],
+        options: CampaignOptions,
         encoding: Encoding | None = None,  # the batch's, when already decided
     ) -> list[Problem]:
         problems = super().validate(text=text, sender=sender, options=options, encoding=encoding)
-        replies = bool(options.get("allow_replies"))
-        if not isinstance(options.get("allow_replies", False), bool):  # "false" is truthy
-            problems.append(Problem("options.allow_replies", "must be true or false"))
-        stop = options.get("stop")
-        if stop is not None and _stop(stop) is None:
-            problems.append(Problem("options.stop", "must be 1 or 2 (section 3)", value=str(stop)))
+        replies = options.allow_replies
         if text.strip():
             encoding = encoding or self.measure(text).encoding
-            parts = self._parts(text, encoding, _stop(stop))
+            parts = self._parts(text, encoding, options.stop)
             limit = UNICODE_MAX_PARTS if encoding is Encoding.UNICODE else self.max_gsm_parts
             if parts > limit:
                 message = f"needs {parts} {encoding} SMS parts; sMsmode sends at most {limit}"
@@ -144,32 +137,20 @@ class SmsmodeProvider(Provider):
                 problems.append(Problem("sender", message, value=sender))
         return problems
 
-    def validate_texts(
-        self,
-        *,
-        texts: Sequence[str],
-        sender: str | None,
-        options: Mapping[str, object],
-        encoding: Encoding | None = None,
-    ) -> list[Problem]:
-        """``validate`` for a personalised campaign, sent by batch file (section 17): GSM only,
-        no ``stop``; a text's problems carry its row. See :func:`smsmode_batchfile.problems`."""
-        return batchfile.problems(
-            self, texts=texts, sender=sender, options=options, encoding=encoding
-        )
-
     def check_batch(self, batch: OutboundBatch) -> None:
+        """A personalised batch goes by batch file (section 17), checked by its own rules
+        (``validate_texts``: GSM only, no ``stop``, a text's problems carry its row)."""
         if batch.texts is None:
             super().check_batch(batch)
         else:
-            batchfile.check(self, batch)
+            self.check_batch_file(batch)
 
     def billed_parts(
-        self, text: str, options: Mapping[str, object], force: Encoding | None = None
+        self, text: str, options: CampaignOptions, force: Encoding | None = None
     ) -> int:
         """Parts with room for the STOP mention when ``stop`` is set (section 3)."""
         encoding = self.measure(text, force=force).encoding
-        return self._parts(text, encoding, _stop(options.get("stop")))
+        return self._parts(text, encoding, options.stop)
 
     def _parts(self, text: str, encoding: Encoding, stop: int | None) -> int:
         if stop is not None:
@@ -180,8 +161,8 @@ class SmsmodeProvider(Provider):
 
     def build_send_request(self, batch: OutboundBatch) -> httpx.Request:
         if batch.texts is not None:  # personalised: one text per recipient, in a file
-            params = self._common_params(batch, batchfile.nbr_msg(self, batch.texts))
-            return batchfile.request(self.url(batchfile.PATH), batch, params)
+            params = self._common_params(batch, self.batch_file_nbr_msg(batch.texts))
+            return self.batch_file_request(batch, params)
         unicode = batch.encoding is Encoding.UNICODE
         # Section 3: regular texts are ISO-8859-15 (an unencodable character becomes "?", as
         # sMsmode would make it); section 16: Unicode texts are UTF-8. httpx's own form
@@ -201,7 +182,7 @@ class SmsmodeProvider(Provider):
         return httpx.Request("POST", url, content=encoded.encode("ascii"), headers=headers)
 
     def _send_params(self, batch: OutboundBatch) -> list[tuple[str, str]]:
-        stop = _stop(batch.options.get("stop"))
+        stop = batch.options.stop
         # nbr_msg caps the parts and truncates past it (default 5, section 3): ask for what
         # the text needs, its STOP mention included.
         nbr_msg = max(batch.segments, self._parts(batch.text, batch.encoding, stop))
@@ -213,7 +194,7 @@ class SmsmodeProvider(Provider):
 
     def _common_params(self, batch: OutboundBatch, nbr_msg: int) -> list[tuple[str, str]]:
         """The parameters sendSMS.do (section 3) and sendSMSBatch.do (section 17) share."""
-        replies = bool(batch.options.get("allow_replies"))
+        replies = batch.options.allow_replies
         if batch.encoding is Encoding.UNICODE and batch.texts is None:  # no class 9 in a file
             classe = CLASS_UNICODE
         else:
@@ -387,11 +368,11 @@ class SmsmodeProvider(Provider):
         answer = self._exchange(self._get(path, params))
         if answer.response is None:
             assert answer.outcome is not None
-            raise _ERRORS.get(answer.outcome, UnknownOutcomeError)(self.name, None, answer.error)
+            raise ProviderError.for_outcome(answer.outcome, self.name, None, answer.error)
         status, body = answer.response.status_code, _body(answer.response)
         outcome = self.http_outcome(status)
         if outcome is not None:
-            raise _ERRORS.get(outcome, UnknownOutcomeError)(self.name, None, f"HTTP {status}", body)
+            raise ProviderError.for_outcome(outcome, self.name, None, f"HTTP {status}", body)
         return body
 
     def _raise_for(self, fields: list[str], table: Mapping[str, tuple[Outcome, str]]) -> NoReturn:
@@ -400,15 +381,7 @@ class SmsmodeProvider(Provider):
         if not _CODE.fullmatch(code):
             raise UnknownOutcomeError(self.name, None, f"unreadable answer: {raw[:200]!r}", raw)
         outcome, known = table.get(code, (Outcome.UNKNOWN, "undocumented code"))
-        error = _ERRORS.get(outcome, UnknownOutcomeError)
-        raise error(self.name, code, _at(fields, 1) or known, raw)
-
-
-def _stop(value: object) -> int | None:
-    """The stop option when it is 1 or 2 (section 3); bool is refused although True == 1."""
-    if isinstance(value, int) and not isinstance(value, bool) and value in (1, 2):
-        return value
-    return None
+        raise ProviderError.for_outcome(outcome, self.name, code, _at(fields, 1) or known, raw)
 
 
 def _optional(params: Mapping[str, str], key: str) -> str | None:

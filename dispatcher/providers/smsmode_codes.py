@@ -1,8 +1,8 @@
 """sMsmode's code tables, copied row by row from its HTTP API document.
 
-Sections cited are those of the English document v3.3 (``000_2329c42afd0dd618.txt``); the
-French v3.1 (``001_b5f748c5600f4958.txt``) has the same tables. Codes are kept as the strings
-the provider sends. A code missing from a table is unknown, never transient (DESIGN 1.4).
+Sections cited are those of the English document "HTTP API 1.6" v3.3; the French v3.1 has
+the same tables. Codes are kept as the strings the provider sends. A code missing from a table
+is unknown, never transient (docs/architecture.md, "Never the same SMS twice").
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ DELIVERED, SUBMITTED = RecipientStatus.DELIVERED, RecipientStatus.SUBMITTED
 FAILED, EXPIRED, UNKNOWN = RecipientStatus.FAILED, RecipientStatus.EXPIRED, RecipientStatus.UNKNOWN
 
 # Section 3 "Response" (the same rows in sections 12, 15 and 17). Only 31 and 50 carry no
-# smsID and prove nothing was accepted (providers/README.md "Retry rules").
+# smsID and prove nothing was accepted (docs/providers.md, "Answers and classification").
 SEND_CODES: Mapping[str, tuple[Outcome, str]] = {
     "0": (A, "Accepted - message is accepted by the system and is currently being processed"),
     "31": (T, "Internal error"),

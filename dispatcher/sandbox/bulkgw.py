@@ -18,12 +18,22 @@ the ``destination`` of the reports), as received otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from dispatcher.sandbox.bulkgw_config import SECTION, BulkgwAccount, parse_section
+from dispatcher.sandbox.bulkgw_config import (
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    SECTION,
+    BulkgwAccount,
+    parse_section,
+)
 from dispatcher.sandbox.bulkgw_dlr import (
+    DATE_FORMAT,
     TaggedTimeline,
     message_id,
     report_builder,
@@ -77,6 +87,21 @@ class BulkgwEmulator(ProviderEmulator):
 
     name = PROVIDER
     endpoints = ("send", "schedule")
+    account_settings: ClassVar[Mapping[str, str]] = {
+        "username": DEFAULT_USERNAME,
+        "password": DEFAULT_PASSWORD,
+    }
+    # The adapter reads the pushes of bulkgw_dlr.py: asked for with dlr=1, dates in UTC.
+    pushed_account_settings: ClassVar[Mapping[str, str]] = {
+        "options__dlr": "true",
+        "options__report_time_format": DATE_FORMAT,
+        "timezone": "UTC",
+    }
+
+    @classmethod
+    def push_config(cls, callback_url: str, inbound_url: str) -> Mapping[str, Any]:
+        """Reports go to the section's ``dlr_url``: the document names no way to set it."""
+        return {SECTION: {"dlr_url": callback_url}}
 
     def __init__(self, ctx: SandboxContext) -> None:
         super().__init__(ctx)

@@ -54,6 +54,24 @@ class ProviderEmulator(ABC):
     #: Endpoint names fault rules can target ("send", "report", ...), in display order.
     endpoints: ClassVar[tuple[str, ...]]
 
+    # What the product's local stack (dispatcher.local) needs to point an account at this
+    # emulator, declared here so that it names no provider. Keys are the dispatcher's account
+    # settings (DISPATCHER_ACCOUNTS__<NAME>__<KEY>, lower case); values are public test ones.
+    #: Settings that reach the emulator's default account (its credentials).
+    account_settings: ClassVar[Mapping[str, str]] = {}
+    #: Settings added to an account whose reports this emulator pushes to the HTTP service
+    #: (the account has a callback secret): what the adapter needs to read those pushes.
+    pushed_account_settings: ClassVar[Mapping[str, str]] = {}
+    #: Config the demo runs with, where a documented default would make it wait.
+    rehearsal_config: ClassVar[Mapping[str, Any]] = {}
+
+    @classmethod
+    def push_config(cls, callback_url: str, inbound_url: str) -> Mapping[str, Any]:
+        """Config sending the default account's pushes, delivery reports and inbound SMS, to
+        these URLs of the HTTP service; empty when the URL travels with each request (sMsmode's
+        notification_url) or the provider pushes nothing."""
+        return {}
+
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
 

@@ -18,7 +18,8 @@ credentials), ``envoyer_accounts`` (authentication, rate limit, STOP lists),
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,7 +28,7 @@ from starlette.routing import BaseRoute, Route
 from dispatcher.sandbox import envoyer_account_api as account_api
 from dispatcher.sandbox.context import ProviderEmulator, SandboxContext
 from dispatcher.sandbox.envoyer_accounts import Accounts, Session
-from dispatcher.sandbox.envoyer_config import parse_section
+from dispatcher.sandbox.envoyer_config import DEFAULT_ACCOUNT, parse_section
 from dispatcher.sandbox.envoyer_messages import cancel, message_of, stats
 from dispatcher.sandbox.envoyer_params import (
     BodyTooLargeError,
@@ -61,6 +62,24 @@ class EnvoyerEmulator(ProviderEmulator):
 
     name = PROVIDER
     endpoints = ("send", "stats", "cancel", "status", "stopsms")
+    account_settings: ClassVar[Mapping[str, str]] = {
+        "username": DEFAULT_ACCOUNT.login,
+        "password": DEFAULT_ACCOUNT.password,
+    }
+    # The documented 100 requests an hour would stall a demo: its account gets 3600, which
+    # the dispatcher learns from /api/account/status like a real account's.
+    rehearsal_config: ClassVar[Mapping[str, Any]] = {
+        PROVIDER: {
+            "accounts": [
+                {
+                    "login": DEFAULT_ACCOUNT.login,
+                    "password": DEFAULT_ACCOUNT.password,
+                    "account_id": int(DEFAULT_ACCOUNT.account_id),
+                    "api_request_limit": 3600,
+                }
+            ]
+        }
+    }
 
     def __init__(self, ctx: SandboxContext) -> None:
         super().__init__(ctx)

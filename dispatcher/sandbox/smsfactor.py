@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.requests import Request
@@ -27,7 +27,12 @@ from dispatcher.sandbox.config import AccountConfig, ConfigError
 from dispatcher.sandbox.context import AdminError, ProviderEmulator, SandboxContext
 from dispatcher.sandbox.faults import Fields
 from dispatcher.sandbox.injection import disconnection_of, guarded
-from dispatcher.sandbox.smsfactor_config import SECTION, SmsfactorAccount, parse_section
+from dispatcher.sandbox.smsfactor_config import (
+    DEFAULT_ACCOUNT,
+    SECTION,
+    SmsfactorAccount,
+    parse_section,
+)
 from dispatcher.sandbox.smsfactor_inbox import inbox_push
 from dispatcher.sandbox.smsfactor_text import parts_for, to_gsm
 from dispatcher.sandbox.smsfactor_wire import (
@@ -98,6 +103,20 @@ class SmsfactorEmulator(ProviderEmulator):
 
     name = PROVIDER
     endpoints = ("send", "report")
+    account_settings: ClassVar[Mapping[str, str]] = {
+        "username": DEFAULT_ACCOUNT.username,
+        "password": DEFAULT_ACCOUNT.password,
+    }
+
+    @classmethod
+    def push_config(cls, callback_url: str, inbound_url: str) -> Mapping[str, Any]:
+        """Section 3: inbound SMS go to a page set per account (no delivery-report push)."""
+        account = {
+            "username": DEFAULT_ACCOUNT.username,
+            "password": DEFAULT_ACCOUNT.password,
+            "inbox_url": inbound_url,
+        }
+        return {SECTION: {"accounts": [account]}}
 
     def __init__(self, ctx: SandboxContext) -> None:
         super().__init__(ctx)

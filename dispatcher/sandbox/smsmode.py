@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,7 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from dispatcher.sandbox.callbacks import CallbackRequest, EventBuilder, Schedule
-from dispatcher.sandbox.config import ConfigError
+from dispatcher.sandbox.config import DEFAULT_TOKEN, ConfigError
 from dispatcher.sandbox.context import AdminError, ProviderEmulator, SandboxContext
 from dispatcher.sandbox.faults import Fields
 from dispatcher.sandbox.injection import disconnection_of, guarded
@@ -154,6 +154,7 @@ class SmsmodeEmulator(ProviderEmulator):
 
     name = PROVIDER
     endpoints = ("send", "report", "status", "credit", "delete", "batch")
+    account_settings: ClassVar[Mapping[str, str]] = {"access_token": DEFAULT_TOKEN}
 
     def __init__(self, ctx: SandboxContext) -> None:
         super().__init__(ctx)

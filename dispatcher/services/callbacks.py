@@ -19,9 +19,9 @@ from sqlalchemy import Connection
 from dispatcher.domain.models import Batch, Report
 from dispatcher.domain.refs import batch_id_from_client_ref
 from dispatcher.domain.statuses import BatchState
-from dispatcher.errors import ConfigurationError
+from dispatcher.errors import CallbackError, CapabilityError, ConfigurationError
 from dispatcher.persistence import batches, campaigns, inbox, reports
-from dispatcher.providers.base import CallbackError, Provider
+from dispatcher.providers.base import Provider
 from dispatcher.services.deps import Deps
 from dispatcher.services.track import record_opt_outs, settle_batch
 from dispatcher.settings import Settings
@@ -49,6 +49,10 @@ def apply_callback(deps: Deps, account: str, params: Mapping[str, str]) -> Callb
     """Parse and apply one callback request at once (raises CallbackError when malformed).
     The HTTP service records callbacks in the inbox instead; this is for tools and tests."""
     adapter = deps.adapters(account)
+    if not adapter.accepts_callbacks:
+        raise CapabilityError(
+            adapter.name, "accepts_callbacks", "sends no delivery-report callbacks"
+        )
     reports = adapter.parse_callback(params)
     with deps.db.transaction() as conn:
         return apply_pushed_reports(deps, conn, adapter, reports)

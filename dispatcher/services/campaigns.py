@@ -7,8 +7,6 @@ from __future__ import annotations
 import logging
 from typing import IO
 
-from sqlalchemy import text
-
 from dispatcher.domain.models import CampaignProgress
 from dispatcher.domain.statuses import BatchState, CampaignState, RecipientStatus
 from dispatcher.errors import (
@@ -23,9 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def campaign_status(deps: Deps, campaign_id: int) -> CampaignProgress:
-    with deps.db.transaction() as conn:
-        # One snapshot for the state and the counts, so they always agree with each other.
-        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    with deps.db.snapshot() as conn:  # the state and the counts always agree
         campaign = campaigns.get_campaign(conn, campaign_id)
         by_status = campaigns.recipient_counts(conn, campaign_id)
         return CampaignProgress(
@@ -52,11 +48,7 @@ def pause_campaign(deps: Deps, campaign_id: int) -> None:
 
 def resume_campaign(deps: Deps, campaign_id: int) -> None:
     with deps.db.transaction() as conn:
-        started = conn.execute(
-            text("SELECT started_at IS NOT NULL FROM campaigns WHERE id = :id"), {"id": campaign_id}
-        ).scalar_one_or_none()
-    if started is None:
-        raise NotFoundError(f"no campaign {campaign_id}")
+        started = campaigns.has_started(conn, campaign_id)
     to = CampaignState.RUNNING if started else CampaignState.SCHEDULED
     _move(deps, campaign_id, {CampaignState.PAUSED}, to)
     if to is CampaignState.SCHEDULED:
@@ -65,62 +57,64 @@ def resume_campaign(deps: Deps, campaign_id: int) -> None:
 
 def cancel_campaign(deps: Deps, campaign_id: int) -> int:
     """Stop what has not left; ask the provider to drop what it holds for later. Returns how
-    many recipients were cancelled."""
+    many recipients were cancelled, each with its delivery event like any status change."""
     with deps.db.transaction() as conn:
         campaign = campaigns.get_campaign(conn, campaign_id, lock=True)
         if campaign.state in (CampaignState.DONE, CampaignState.CANCELLED):
             raise IllegalTransitionError(f"campaign {campaign_id} is already {campaign.state}")
         campaigns.move(conn, campaign_id, from_states={campaign.state}, to=CampaignState.CANCELLED)
-        conn.execute(
-            text(
-                "UPDATE batches SET state = 'cancelled', finished_at = now(), updated_at = now() "
-                "WHERE campaign_id = :c AND state IN ('pending', 'held')"
-            ),
-            {"c": campaign_id},
-        )
+        batches.cancel_unsent(conn, campaign_id)
         held_by_provider = (
-            conn.execute(
-                text(
-                    "SELECT id, seq, provider_ref FROM batches WHERE campaign_id = :c "
-                    "AND state = 'submitted' AND provider_ref IS NOT NULL"
-                ),
-                {"c": campaign_id},
-            ).all()
-            if campaign.options.get("provider_scheduling") and campaign.send_at > deps.clock()
+            batches.submitted_with_ref(conn, campaign_id)
+            if campaign.options.provider_scheduling and campaign.send_at > deps.clock()
             else []
         )
-        cancelled = conn.execute(
-            text(
-                "UPDATE recipients SET status = 'cancelled', updated_at = now(), status_at = now() "
-                "WHERE campaign_id = :c AND status = 'queued'"
-            ),
-            {"c": campaign_id},
-        ).rowcount
+        cancelled = recipients.set_campaign_status(
+            conn,
+            campaign_id,
+            RecipientStatus.CANCELLED,
+            from_statuses=(RecipientStatus.QUEUED,),
+            source="operator",
+        )
     if held_by_provider:
-        adapter = deps.adapters(campaign.account)
-        for batch_id, seq, ref in held_by_provider:
-            try:
-                adapter.cancel(ref)
-            except ProviderError as exc:
-                log.error("could not cancel batch %s at %s: %s", batch_id, adapter.name, exc)
-                continue
-            with deps.db.transaction() as conn:
-                batches.set_state(
-                    conn,
-                    batch_id,
-                    BatchState.CANCELLED,
-                    from_states={BatchState.SUBMITTED},
-                    next_poll_at=None,
-                )
-                cancelled += recipients.set_batch_status(
-                    conn,
-                    campaign_id,
-                    seq,
-                    RecipientStatus.CANCELLED,
-                    from_statuses=(RecipientStatus.SUBMITTED,),
-                    source="operator",
-                    description="deleted at the provider before its send time",
-                )
+        cancelled += _cancel_at_provider(deps, campaign.account, campaign_id, held_by_provider)
+    return cancelled
+
+
+def _cancel_at_provider(
+    deps: Deps, account: str, campaign_id: int, held: list[batches.AtProvider]
+) -> int:
+    """Delete each batch the provider holds for a later send time, one request and one
+    transaction per batch: a refusal for one leaves it submitted (and logged) and the others
+    still go. Returns how many recipients were cancelled."""
+    adapter = deps.adapters(account)
+    if not adapter.can_cancel:  # it holds them (can_schedule) but has no delete endpoint
+        log.error("%s cannot delete what it holds: %s batch(es) will go", adapter.name, len(held))
+        return 0
+    cancelled = 0
+    for batch in held:
+        try:
+            adapter.cancel(batch.provider_ref)
+        except ProviderError as exc:
+            log.error("could not cancel batch %s at %s: %s", batch.batch_id, adapter.name, exc)
+            continue
+        with deps.db.transaction() as conn:
+            batches.set_state(
+                conn,
+                batch.batch_id,
+                BatchState.CANCELLED,
+                from_states={BatchState.SUBMITTED},
+                next_poll_at=None,
+            )
+            cancelled += recipients.set_batch_status(
+                conn,
+                campaign_id,
+                batch.seq,
+                RecipientStatus.CANCELLED,
+                from_statuses=(RecipientStatus.SUBMITTED,),
+                source="operator",
+                description="deleted at the provider before its send time",
+            )
     return cancelled
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from dispatcher.domain.options import CampaignOptions
 from dispatcher.domain.text import Encoding
 from dispatcher.errors import ProviderError
 from dispatcher.providers.base import Provider
@@ -27,7 +28,7 @@ class TextCost:
     parts: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Estimate:
     """A campaign as it would be enqueued (``estimate_campaign``): nothing is written."""
 
@@ -68,10 +69,9 @@ class Estimate:
 class CostCounter:
     """Parts per distinct text, streamed: only the most used texts are kept."""
 
-    def __init__(
-        self, adapter: Provider, options: Mapping[str, Any], force: Encoding | None
-    ) -> None:
-        self._adapter, self._options, self._force = adapter, options, force
+    def __init__(self, adapter: Provider, options: CampaignOptions) -> None:
+        # The provider's own STOP mention (options.stop) is billed too, in some documents.
+        self._adapter, self._options, self._force = adapter, options, options.forced_encoding
         self.parts = 0
         self.distinct = 0
         self.shown: list[TextCost] = []
@@ -83,11 +83,6 @@ class CostCounter:
         self.distinct += 1
         if len(self.shown) < SHOWN_TEXTS:
             self.shown.append(TextCost(text, recipients, measure.encoding, parts))
-
-    def add_all(self, texts: Iterable[tuple[str, int]]) -> CostCounter:
-        for text, recipients in texts:
-            self.add(text, recipients)
-        return self
 
 
 BALANCE_FOR_SECONDS = 60
@@ -103,6 +98,11 @@ def known_balance(deps: Deps, adapter: Provider) -> tuple[Decimal | None, str]:
             None,
             f"not checked (DISPATCHER_ACCOUNTS__...__CHECK_BALANCE is off for {account.name})",
         )
+    if not adapter.has_balance:
+        cached = deps.cache.get(f"balance:{account.name}")
+        if cached is not None:
+            return Decimal(cached), "as reported by the provider's last answer"
+        return None, f"{adapter.name} has no balance endpoint"
     recent = deps.cache.get(f"balance-asked:{account.name}")
     if recent is not None:
         return Decimal(recent), "asked of the provider less than a minute ago"
@@ -112,11 +112,6 @@ def known_balance(deps: Deps, adapter: Provider) -> tuple[Decimal | None, str]:
         balance = adapter.balance()
         deps.cache.set(f"balance-asked:{account.name}", str(balance), BALANCE_FOR_SECONDS)
         return balance, ""
-    except NotImplementedError:
-        cached = deps.cache.get(f"balance:{adapter.account.name}")
-        if cached is not None:
-            return Decimal(cached), "as reported by the provider's last answer"
-        return None, f"{adapter.name} has no balance endpoint"
     except ProviderError as exc:
         log.warning("balance of %s unknown: %s", adapter.account.name, exc)
         return None, f"could not be read: {exc}"

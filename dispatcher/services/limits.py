@@ -28,13 +28,13 @@ def rate_for(deps: Deps, adapter: Provider) -> str:
     learnt = deps.cache.get(key)
     if learnt:
         return learnt
-    if type(adapter).discover_rate_limit is Provider.discover_rate_limit:
+    if not adapter.learns_rate_limit:
         return adapter.default_rate_limit
     if deps.limiter.acquire(account.name, adapter.default_rate_limit) > 0:
         return adapter.default_rate_limit  # no slot to ask now: the default is the safe side
     try:
         discovered = adapter.discover_rate_limit()
-    except (ProviderError, NotImplementedError) as exc:
+    except ProviderError as exc:
         log.warning("could not learn %s's request limit: %s", account.name, exc)
         deps.cache.set(key, adapter.default_rate_limit, RETRY_LEARNING_AFTER_SECONDS)
         return adapter.default_rate_limit

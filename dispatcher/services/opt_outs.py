@@ -15,9 +15,9 @@ from typing import IO
 from sqlalchemy import Connection
 
 from dispatcher.domain.audience import RecipientSource, read_recipients
-from dispatcher.domain.numbers import NumberNormaliser, NumberRejected
+from dispatcher.domain.numbers import NumberNormaliser
 from dispatcher.domain.optout import is_stop_request
-from dispatcher.errors import ConfigurationError
+from dispatcher.errors import CapabilityError, NumberRejected
 from dispatcher.persistence import inbound, opt_outs
 from dispatcher.providers.base import Provider
 from dispatcher.services import limits
@@ -90,8 +90,11 @@ class InboundOutcome:
 
 
 def receive_inbound(deps: Deps, account: str, params: Mapping[str, str]) -> InboundOutcome:
-    """SMS pushed to us by a provider: each kept once; a STOP puts its sender on the list."""
+    """SMS pushed to us by a provider: each kept once; a STOP puts its sender on the list.
+    Raises CapabilityError for a provider that forwards none (``accepts_inbound``)."""
     adapter = deps.adapters(account)
+    if not adapter.accepts_inbound:
+        raise CapabilityError(adapter.name, "accepts_inbound", "forwards no inbound SMS")
     messages = adapter.parse_inbound(params)
     received = stopped = 0
     with deps.db.transaction() as conn:
@@ -139,7 +142,9 @@ def _flush(deps: Deps, page: list[str], change: Change) -> int:
 def _stop_list_adapter(deps: Deps, account: str) -> Provider:
     adapter = deps.adapters(account)
     if not adapter.manages_stop_list:
-        raise ConfigurationError(f"account {account!r} ({adapter.name}) keeps no STOP list")
+        raise CapabilityError(
+            adapter.name, "manages_stop_list", f"keeps no STOP list (account {account!r})"
+        )
     return adapter
 
 

@@ -4,14 +4,16 @@
 in input order; possible when the provider has such a request and every text suits it (GSM,
 no provider-added STOP mention). "grouped": otherwise; recipients with the same text are put
 in the same batches, so identical texts share requests rather than one request each.
+
+The mode is decided once every text is known, after the recipients are copied in: enqueue
+stores it as the campaign's ``personalised`` option (never the caller's to set).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection
 
+from dispatcher.domain.options import PersonalisedMode
 from dispatcher.errors import Problem
 from dispatcher.persistence import recipients
 from dispatcher.providers.base import Provider
@@ -23,11 +25,12 @@ MAX_PROBLEMS = 20
 
 def choose_mode(
     conn: Connection, campaign_id: int, adapter: Provider, sender: str | None, content: Content,
-    values: dict[str, Any],
-) -> tuple[str, CostCounter, list[Problem]]:  # fmt: skip
+    batch_size: int,
+) -> tuple[PersonalisedMode, CostCounter, list[Problem]]:  # fmt: skip
     """The mode, the cost of every distinct text, and the problems the chosen mode has."""
     by_file = adapter.per_recipient_texts and content.stop != "native"
-    cost = CostCounter(adapter, content.options, content.encoding)
+    options, encoding = content.options, content.encoding
+    cost = CostCounter(adapter, options)
     grouped: list[Problem] = []
     file: list[Problem] = []
     for personal, count in recipients.distinct_texts(conn, campaign_id):
@@ -35,17 +38,15 @@ def choose_mode(
         if len(grouped) < MAX_PROBLEMS:
             grouped += _named(
                 personal,
-                adapter.validate(
-                    text=personal, sender=sender, options=content.options, encoding=content.encoding
-                ),
+                adapter.validate(text=personal, sender=sender, options=options, encoding=encoding),
             )
         if by_file and not file:
             file = adapter.validate_texts(
-                texts=[personal], sender=sender, options=content.options, encoding=content.encoding
+                texts=[personal], sender=sender, options=options, encoding=encoding
             )
     if by_file and not file:
         return "file", cost, []
-    recipients.regroup_by_text(conn, campaign_id, values["batch_size"])
+    recipients.regroup_by_text(conn, campaign_id, batch_size)
     return "grouped", cost, list(dict.fromkeys(grouped))[:MAX_PROBLEMS]
 
 

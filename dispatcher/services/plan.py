@@ -22,7 +22,7 @@ def plan_campaign(deps: Deps, campaign_id: int) -> list[int]:
         campaign = campaigns.get_campaign(conn, campaign_id, lock=True)
         if campaign.state is not CampaignState.SCHEDULED:
             return []
-        if campaign.send_at > now and not campaign.options.get("provider_scheduling"):
+        if campaign.send_at > now and not campaign.options.provider_scheduling:
             return []  # not due: the sweeper starts it when it is
         batch_ids = batches.create_batches(conn, campaign_id, due_at=now)
         campaigns.move(

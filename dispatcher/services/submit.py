@@ -70,7 +70,7 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
             campaigns.finish_if_settled(conn, campaign.id)
             return SubmitStep.EMPTY
 
-    window = campaign.options.get("window")
+    window = campaign.options.window
     if window and not SendWindow.parse(window).is_open(now := deps.clock()):
         opens = SendWindow.parse(window).next_open(now)
         with deps.db.transaction() as conn:
@@ -121,19 +121,18 @@ def _outbound(
     batch: Batch,
     rows: list[tuple[int, str, str | None]],
 ) -> OutboundBatch:
-    scheduled = campaign.options.get("provider_scheduling") and campaign.send_at > deps.clock()
+    scheduled = campaign.options.provider_scheduling and campaign.send_at > deps.clock()
     text, encoding, segments, method = (
         campaign.text, campaign.encoding, campaign.segments, campaign.method
     )  # fmt: skip
     texts: list[str] | None = None
-    mode = campaign.options.get("personalised")
+    mode = campaign.options.personalised
     if mode == "file":  # one text per recipient in one request (sMsmode's batch file)
         texts = [row_text or campaign.text for _, _, row_text in rows]
         method = "POST"
     elif mode == "grouped":  # the planner put one text in each batch
         text = rows[0][2] or campaign.text
-        forced = campaign.options.get("encoding")
-        measured = adapter.measure(text, force=None if forced in (None, "auto") else forced)
+        measured = adapter.measure(text, force=campaign.options.forced_encoding)
         encoding, segments = measured.encoding, measured.segments
     return OutboundBatch(
         batch_id=batch.id,
@@ -189,7 +188,7 @@ def _record(
             if timings.poll_horizon_hours
             else adapter.report_horizon
         )
-        start = max(now, campaign.send_at) if campaign.options.get("provider_scheduling") else now
+        start = max(now, campaign.send_at) if campaign.options.provider_scheduling else now
         batches.record_accepted(
             conn,
             batch.id,

@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from dispatcher.domain.numbers import NumberNormaliser, NumberRejected
+from dispatcher.domain.numbers import NumberNormaliser
+from dispatcher.errors import NumberRejected
 
 OTHER_REGIONS = ("GB", "DE", "BE", "CH", "ES", "IT", "US", "MA", "SN", "RE")
 

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from sqlalchemy import text
 
+from dispatcher.domain.statuses import BatchState
 from dispatcher.local.servers import ServerUrls, fresh_database
 from dispatcher.local.stack import LocalStack, StackOptions
+from dispatcher.persistence import campaigns
 from dispatcher.runtime import build_deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from dispatcher.settings import settings_from_env
@@ -112,16 +113,15 @@ def run_pipeline(
                 submitted = _wait(
                     deps,
                     campaign_id,
-                    "state IN ('pending','claimed','sending')",
+                    {BatchState.PENDING, BatchState.CLAIMED, BatchState.SENDING},
                     enqueued + timeout,
                 )
-                reported = _wait(deps, campaign_id, "state <> 'done'", enqueued + timeout)
+                not_done = set(BatchState) - {BatchState.DONE}
+                reported = _wait(deps, campaign_id, not_done, enqueued + timeout)
             with stack.sandbox() as admin:
                 stats = admin.get("/_sandbox/stats").json()
             with deps.db.transaction() as conn:
-                batches = conn.execute(
-                    text("SELECT count(*) FROM batches WHERE campaign_id = :c"), {"c": campaign_id}
-                ).scalar_one()
+                batches = sum(campaigns.batch_counts(conn, campaign_id).values())
             counted = redis.Redis.from_url(servers.redis_url, decode_responses=True).get(key)
             statements = int(str(counted or 0))
             deps.db.dispose()
@@ -139,16 +139,13 @@ def run_pipeline(
     )
 
 
-def _wait(deps: Any, campaign_id: int, condition: str, deadline: float) -> float:
-    """The moment the campaign has batches and none matches ``condition`` (every 0.1 s)."""
-    query = text(
-        f"SELECT count(*), count(*) FILTER (WHERE {condition}) FROM batches "  # noqa: S608
-        "WHERE campaign_id = :c"
-    )
+def _wait(deps: Any, campaign_id: int, states: set[BatchState], deadline: float) -> float:
+    """The moment the campaign has batches and none is in ``states`` (every 0.1 s)."""
     while time.monotonic() < deadline:
         with deps.db.transaction() as conn:
-            total, matching = conn.execute(query, {"c": campaign_id}).one()
-        if total and not matching:
+            counts = campaigns.batch_counts(conn, campaign_id)
+        if counts and not any(counts.get(state) for state in states):
             return time.monotonic()
         time.sleep(0.1)
-    raise TimeoutError(f"campaign {campaign_id}: batches still {condition} at the time limit")
+    still = sorted(state.value for state in states)
+    raise TimeoutError(f"campaign {campaign_id}: batches still in {still} at the time limit")

@@ -119,6 +119,15 @@ def test_marketing_to_french_numbers_from_a_custom_sender_needs_a_stop_mention(
     )  # not French: no rule
 
 
+def test_a_marketing_campaign_stores_its_decided_stop_mention_and_window(world: World) -> None:
+    world.clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=PARIS))
+    campaign_id = enqueue(world.deps, _request(kind=CampaignKind.MARKETING))
+    assert _campaign(world, campaign_id)["options"] == {
+        "stop": 2,
+        "window": "Mon-Sat 08:00-20:00 Europe/Paris holidays=FR",
+    }
+
+
 # -- personalised texts -----------------------------------------------------------------------
 
 
@@ -217,6 +226,17 @@ def test_an_estimate_counts_recipients_parts_credits_and_writes_nothing(database
     assert _campaigns(world) == before
 
 
+def test_an_estimate_of_a_personalised_campaign_writes_nothing(world: World) -> None:
+    rows = [
+        {"phone": n, "first_name": name}
+        for n, name in zip(plain_mobiles(2), ["Zoë", "Ana"], strict=True)
+    ]
+    before = (_campaigns(world), _recipients(world))
+    found = estimate(world.deps, _request(text="Bonjour {first_name}", recipients=rows))
+    assert found.distinct_texts == 2
+    assert (_campaigns(world), _recipients(world)) == before
+
+
 def test_a_campaign_the_balance_cannot_cover_is_refused_unless_overridden(
     database: Database,
 ) -> None:
@@ -231,3 +251,8 @@ def test_a_campaign_the_balance_cannot_cover_is_refused_unless_overridden(
 def _campaigns(world: World) -> int:
     with world.deps.db.transaction() as conn:
         return int(conn.execute(text("SELECT count(*) FROM campaigns")).scalar_one())
+
+
+def _recipients(world: World) -> int:
+    with world.deps.db.transaction() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM recipients")).scalar_one())

@@ -64,6 +64,20 @@ def test_a_reused_key_with_another_text_is_a_conflict(deps: Deps, marker: str) -
         enqueue(deps, _request(marker, plain_mobiles(3), idempotency_key=marker, text="other"))
 
 
+def test_options_spelt_out_at_their_defaults_are_the_same_campaign(deps: Deps, marker: str) -> None:
+    first = enqueue(deps, _request(marker, plain_mobiles(2), idempotency_key=marker))
+    again = _request(marker, iter(()), idempotency_key=marker, options={"transliterate": False})
+    assert enqueue(deps, again) == first
+
+
+def test_an_ill_typed_option_is_refused_naming_it_and_nothing_is_written(
+    deps: Deps, marker: str
+) -> None:
+    with pytest.raises(CampaignValidationError, match=r"options\.allow_replies"):
+        enqueue(deps, _request(marker, plain_mobiles(2), options={"allow_replies": "false"}))
+    assert _campaigns_with(deps, marker) == 0
+
+
 def test_concurrent_calls_with_one_key_make_one_campaign(deps: Deps, marker: str) -> None:
     numbers = plain_mobiles(3000)
     with ThreadPoolExecutor(4) as pool:

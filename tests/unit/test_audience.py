@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dispatcher.domain.audience import AudienceFormatError, RawRecipient, read_recipients
+from dispatcher.domain.audience import RawRecipient, read_recipients
+from dispatcher.errors import AudienceFormatError
 
 
 def test_a_list_of_numbers_gives_one_row_each_numbered_from_one() -> None:

@@ -26,6 +26,7 @@ class Recorder:
 
 
 class Discovering(SmsmodeProvider):
+    learns_rate_limit = True
     answers: list[str | Exception] = []  # noqa: RUF012
 
     def discover_rate_limit(self) -> str | None:

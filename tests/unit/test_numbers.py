@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
 
-from dispatcher.domain.numbers import ACCEPTED_TYPES, NumberNormaliser, NumberRejected, _Undecided
-from dispatcher.errors import ConfigurationError
+from dispatcher.domain.numbers import ACCEPTED_TYPES, NumberNormaliser, _Undecided
+from dispatcher.errors import ConfigurationError, NumberRejected
 
 FR = NumberNormaliser("FR")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dispatcher.errors import ConfigurationError
+from dispatcher.providers.registry import REGISTRY
 from dispatcher.settings import load_settings
 
 
@@ -59,6 +60,25 @@ def test_an_unknown_provider_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("DISPATCHER_ACCOUNTS__SHOP__BASE_URL", "https://x.example")
     with pytest.raises(ConfigurationError, match="DISPATCHER_ACCOUNTS__SHOP__PROVIDER"):
         load_settings()
+
+
+def test_an_unknown_provider_error_lists_the_registered_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISPATCHER_ACCOUNTS__SHOP__PROVIDER", "twilio")
+    monkeypatch.setenv("DISPATCHER_ACCOUNTS__SHOP__BASE_URL", "https://x.example")
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings()
+    assert f"known: {', '.join(sorted(REGISTRY))}" in str(raised.value)
+
+
+@pytest.mark.parametrize("provider", sorted(REGISTRY))
+def test_every_registered_provider_is_accepted(
+    monkeypatch: pytest.MonkeyPatch, provider: str
+) -> None:
+    monkeypatch.setenv("DISPATCHER_ACCOUNTS__SHOP__PROVIDER", provider)
+    monkeypatch.setenv("DISPATCHER_ACCOUNTS__SHOP__BASE_URL", "https://x.example")
+    assert load_settings().account("shop").provider == provider
 
 
 def test_timings_are_settings_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,8 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dispatcher.domain.audience import read_recipients
-from dispatcher.domain.template import MissingFieldsError, Template, TemplateError
+from dispatcher.domain.template import Template
 from dispatcher.domain.text import Encoding, measure
+from dispatcher.errors import MissingFieldsError, TemplateError
 
 ORDER = "Bonjour {first_name}, votre commande {order} est prête."
 

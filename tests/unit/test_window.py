@@ -22,9 +22,8 @@ from dispatcher.domain.window import (
     DEFAULT_MARKETING_WINDOW,
     END_OF_DAY,
     SendWindow,
-    WindowError,
 )
-from dispatcher.errors import DispatcherError
+from dispatcher.errors import DispatcherError, WindowError
 
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT = DEFAULT_MARKETING_WINDOW

@@ -1,5 +1,6 @@
-"""The worker configuration DESIGN.md 1.8 asks for: late acks, reject on worker loss,
-prefetch 1, JSON, time limits, separate queues, beat jobs from settings."""
+"""The worker configuration docs/architecture.md asks for ("Never a recipient silently lost"):
+late acks, reject on worker loss, prefetch 1, JSON, time limits, separate queues, beat jobs
+from settings."""
 
 from __future__ import annotations
 

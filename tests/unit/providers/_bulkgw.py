@@ -18,6 +18,7 @@ from tests.unit.providers._http import (
     mock_client,
     no_network,
 )
+from tests.unit.providers._options import batch_fields
 
 BASE_URL = "http://gateway.test:8080"
 USERNAME, PASSWORD = "X", "Y"  # section 1.2's placeholders
@@ -74,7 +75,7 @@ def batch(
         sender=sender,
         msisdns=list(msisdns),
         recipient_ids=list(range(len(msisdns))),
-        **fields,
+        **batch_fields(BulkGatewayProvider, fields),
     )
 
 

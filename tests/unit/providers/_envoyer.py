@@ -18,6 +18,7 @@ from tests.unit.providers._http import (
     mock_client,
     no_network,
 )
+from tests.unit.providers._options import batch_fields
 
 LOGIN, PASSWORD = "33612345678", "s3cr3t-Pa55"  # "login: Votre numéro de mobile"
 BASE_URL = "https://www.envoyersmspro.com"
@@ -216,7 +217,7 @@ def batch(
         msisdns=list(msisdns),
         recipient_ids=list(range(len(msisdns))),
         method=method,
-        **fields,
+        **batch_fields(EnvoyerProvider, fields),
     )
 
 

@@ -18,6 +18,7 @@ from tests.unit.providers._http import (
     mock_client,
     no_network,
 )
+from tests.unit.providers._options import batch_fields
 
 USERNAME = "user@example.com"
 PASSWORD = "Pa55-w0rd&<x>"  # holds XML's special characters, and is long enough to spot
@@ -67,7 +68,7 @@ def batch(
         sender=sender,
         msisdns=list(msisdns),
         recipient_ids=ids,
-        **fields,
+        **batch_fields(SmsfactorProvider, fields),
     )
 
 

@@ -17,6 +17,7 @@ from tests.unit.providers._http import (
     mock_client,
     no_network,
 )
+from tests.unit.providers._options import batch_fields
 
 TOKEN = "Ab1CD2efg3Hi"  # the documents' example access key
 BASE_URL = "https://api.smsmode.com"
@@ -63,7 +64,7 @@ def batch(
         msisdns=list(msisdns),
         recipient_ids=list(range(len(msisdns))),
         method=method,
-        **fields,
+        **batch_fields(SmsmodeProvider, fields),
     )
 
 

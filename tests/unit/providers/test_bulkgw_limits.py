@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatcher.domain.text import GSM_BASIC, GSM_EXTENDED, Encoding
-from dispatcher.errors import ConfigurationError
-from dispatcher.providers.base import BatchTooLargeError, UnsendableBatchError
+from dispatcher.errors import BatchTooLargeError, ConfigurationError, UnsendableBatchError
 from dispatcher.providers.bulkgw import GSM_WORST_BYTES, UCS2_WORST_BYTES, BulkGatewayProvider
 
 from ._bulkgw import account, batch, provider
+from ._options import campaign_problems
 
 WORST_SENDER = "+" + "9" * 17  # the longest numeric source validate() accepts (18)
 LATER = datetime(2099, 12, 31, 23, 59, tzinfo=UTC)  # a scheduled URL is the longer one
@@ -171,7 +171,9 @@ def test_no_accepted_batch_of_batch_size_makes_a_longer_url(
     text = data.draw(st.text(alphabet=alphabet, min_size=1, max_size=parts * 160))
     encoding = Encoding.UNICODE if unicode else Encoding.GSM
     options = {"flash": flash}
-    if adapter.validate(text=text, sender=WORST_SENDER, options=options, encoding=encoding):
+    if campaign_problems(
+        adapter, text=text, sender=WORST_SENDER, options=options, encoding=encoding
+    ):
         return  # refused: never sent
     outbound = batch(
         text,

@@ -19,6 +19,7 @@ from dispatcher.providers.bulkgw import SCHEDULE_ORDER, SEND_ORDER, BulkGatewayP
 
 from ._bulkgw import NUMBERS, batch, pairs, params, provider, query
 from ._http import answering, raising, response
+from ._options import own_keys
 
 A, T, P, U = Outcome.ACCEPTED, Outcome.TRANSIENT, Outcome.PERMANENT, Outcome.UNKNOWN
 N1, N2 = NUMBERS
@@ -30,7 +31,7 @@ def test_capabilities_follow_the_document() -> None:
     assert dict(cls.max_recipients) == {"GET": 1000}
     assert (cls.can_poll, cls.accepts_callbacks) == (False, True)
     assert (cls.can_schedule, cls.can_cancel) == (True, False)
-    assert cls.campaign_options == frozenset({"flash"})
+    assert own_keys(cls) == {"flash"}
 
 
 # -- building ------------------------------------------------------------------------------

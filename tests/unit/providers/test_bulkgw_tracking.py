@@ -11,8 +11,7 @@ import pytest
 
 from dispatcher.domain.models import Report
 from dispatcher.domain.statuses import RecipientStatus
-from dispatcher.errors import ConfigurationError
-from dispatcher.providers.base import CallbackError
+from dispatcher.errors import CallbackError, CapabilityError, ConfigurationError
 
 from ._bulkgw import REPORT_STATUSES, provider
 
@@ -37,7 +36,7 @@ def with_(base: dict[str, str], **changes: str | None) -> dict[str, str]:
 
 
 def test_there_is_no_polling_endpoint() -> None:
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(CapabilityError, match="can_poll"):
         provider().fetch_reports("anything")
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from dispatcher.domain.text import Encoding
-from dispatcher.errors import ConfigurationError
-from dispatcher.providers.base import UnsendableBatchError
+from dispatcher.errors import ConfigurationError, UnsendableBatchError
 
 from ._bulkgw import batch, provider
+from ._options import campaign_problems
 
 OK = "Hello"
 
@@ -39,7 +39,7 @@ OK = "Hello"
     ],
 )
 def test_valid_campaigns(text: str, sender: str, options: dict[str, object]) -> None:
-    assert provider().validate(text=text, sender=sender, options=options) == []
+    assert campaign_problems(provider(), text=text, sender=sender, options=options) == []
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_valid_campaigns(text: str, sender: str, options: dict[str, object]) -> 
 def test_refused_campaigns(
     text: str, sender: str | None, options: dict[str, object], field: str, words: str
 ) -> None:
-    problems = provider().validate(text=text, sender=sender, options=options)
+    problems = campaign_problems(provider(), text=text, sender=sender, options=options)
     assert [p.field for p in problems] == [field]
     assert words in problems[0].message
 
@@ -81,17 +81,21 @@ def test_refused_campaigns(
 @pytest.mark.parametrize(("parts", "allowed"), [(1, 160), (2, 306), (3, 459)])
 def test_max_parts_is_an_account_option(parts: int, allowed: int) -> None:
     adapter = provider(options={"max_parts": parts})
-    assert adapter.validate(text="a" * allowed, sender="SHOP", options={}) == []
+    assert campaign_problems(adapter, text="a" * allowed, sender="SHOP", options={}) == []
     assert [
-        p.field for p in adapter.validate(text="a" * (allowed + 1), sender="SHOP", options={})
+        p.field
+        for p in campaign_problems(adapter, text="a" * (allowed + 1), sender="SHOP", options={})
     ] == ["text"]
 
 
 def test_the_batchs_encoding_decides_at_send_time() -> None:
     adapter = provider()
-    assert adapter.validate(text="a" * 400, sender="SHOP", options={}, encoding=Encoding.GSM) == []
-    problems = adapter.validate(
-        text="a" * 400, sender="SHOP", options={}, encoding=Encoding.UNICODE
+    assert (
+        campaign_problems(adapter, text="a" * 400, sender="SHOP", options={}, encoding=Encoding.GSM)
+        == []
+    )
+    problems = campaign_problems(
+        adapter, text="a" * 400, sender="SHOP", options={}, encoding=Encoding.UNICODE
     )
     assert [p.field for p in problems] == ["text"]
 
@@ -124,4 +128,4 @@ def test_check_batch_holds_what_validate_refuses(fields: dict[str, object]) -> N
 )
 def test_bad_account_options_name_the_variable(options: dict[str, object], variable: str) -> None:
     with pytest.raises(ConfigurationError, match=f"DISPATCHER_ACCOUNTS__BULKGW_TEST__{variable}"):
-        provider(options=options).validate(text=OK, sender="SHOP", options={})
+        campaign_problems(provider(options=options), text=OK, sender="SHOP", options={})

@@ -30,6 +30,7 @@ from ._envoyer import (
     provider,
 )
 from ._http import Handler, answering, raising
+from ._options import campaign_problems
 
 NUMBER = "33600000000"  # the STOP SMS examples' number
 
@@ -271,7 +272,7 @@ OK = "Ceci est un test"
     ],
 )
 def test_valid_campaigns(text: str, sender: str, options: dict[str, object]) -> None:
-    assert provider().validate(text=text, sender=sender, options=options) == []
+    assert campaign_problems(provider(), text=text, sender=sender, options=options) == []
 
 
 @pytest.mark.parametrize(
@@ -306,6 +307,6 @@ def test_valid_campaigns(text: str, sender: str, options: dict[str, object]) -> 
 def test_refused_campaigns(
     text: str, sender: str | None, options: dict[str, object], field: str, words: str
 ) -> None:
-    problems = provider().validate(text=text, sender=sender, options=options)
+    problems = campaign_problems(provider(), text=text, sender=sender, options=options)
     assert [p.field for p in problems] == [field]
     assert words in problems[0].message

@@ -16,7 +16,7 @@ from ._smsfactor import batch, provider, send_answer
 A, P, U = Outcome.ACCEPTED, Outcome.PERMANENT, Outcome.UNKNOWN
 D, S, F = RecipientStatus.DELIVERED, RecipientStatus.SUBMITTED, RecipientStatus.FAILED
 
-# Section 1.3.1.1, every row; outcomes from providers/README.md's retry table.
+# Section 1.3.1.1, every row; outcomes as docs/providers.md, "SMSFactor", reads them.
 SEND = [
     ("1", "Message envoyé", A),
     ("-1", "Le login et le mot de passe ne correspondent pas.", P),
@@ -74,7 +74,7 @@ def test_the_tables_have_exactly_the_documented_codes() -> None:
 
 
 def test_no_documented_answer_is_transient() -> None:
-    # README: only HTTP 502/503 and refused connections prove nothing was accepted.
+    # Only HTTP 502/503 and refused connections prove nothing was accepted (docs/providers.md).
     outcomes = {o for o, _ in codes.SEND_STATUSES.values()}
     outcomes |= {o for o, _ in codes.REPORT_ANSWERS.values()}
     assert Outcome.TRANSIENT not in outcomes

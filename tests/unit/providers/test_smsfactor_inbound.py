@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dispatcher.domain.models import InboundMessage
-from dispatcher.providers.base import CallbackError
+from dispatcher.errors import CallbackError
 
 from ._smsfactor import HOSTILE, provider
 

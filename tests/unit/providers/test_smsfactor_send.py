@@ -1,5 +1,5 @@
 """SMSFactor sending: the XML document on the wire (section 1.2) and what each answer proves
-(section 1.3, providers/README.md's retry table)."""
+(section 1.3; docs/providers.md, "SMSFactor", its answers)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,17 @@ from hypothesis import strategies as st
 
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import GSM_BASIC
-from dispatcher.errors import ConfigurationError
+from dispatcher.errors import (
+    BatchTooLargeError,
+    CampaignValidationError,
+    ConfigurationError,
+    UnsendableBatchError,
+)
 from dispatcher.providers import smsfactor_codes
-from dispatcher.providers.base import BatchTooLargeError, UnsendableBatchError
 from dispatcher.providers.smsfactor import SmsfactorProvider
 
 from ._http import answering, raising, response
+from ._options import own_keys
 from ._smsfactor import (
     HOSTILE,
     PASSWORD,
@@ -42,7 +47,7 @@ def test_capabilities_follow_the_document() -> None:
     assert SmsfactorProvider.report_horizon == timedelta(days=3)
     assert (SmsfactorProvider.can_poll, SmsfactorProvider.accepts_callbacks) == (True, False)
     assert (SmsfactorProvider.can_schedule, SmsfactorProvider.can_cancel) == (True, False)
-    assert SmsfactorProvider.campaign_options == {"flash", "bookmark"}
+    assert own_keys(SmsfactorProvider) == {"flash", "bookmark"}
 
 
 # -- building ------------------------------------------------------------------------------
@@ -244,7 +249,6 @@ def test_a_smaller_account_batch_size_is_honoured() -> None:
         {"text": "Noël"},
         {"text": "a" * 1121},
         {"options": {"stop": 1}},
-        {"options": {"flash": "yes"}},
         {"recipient_ids": [1]},
     ],
 )
@@ -253,6 +257,21 @@ def test_check_batch_refuses_what_cannot_be_sent_as_written(fields: dict[str, An
         provider().prepare_send(batch(**fields))
     assert isinstance(raised.value, ConfigurationError)  # held for an operator, not retried
     assert len(raised.value.problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"flash": "yes"}, "options.flash"),
+    ],
+)
+def test_ill_typed_options_are_refused_before_any_batch(
+    options: dict[str, Any], field: str
+) -> None:
+    # Enqueue parses options with the adapter's model: such a value never reaches a batch.
+    with pytest.raises(CampaignValidationError) as raised:
+        batch(options=options)
+    assert [p.field for p in raised.value.problems] == [field]
 
 
 # -- answers --------------------------------------------------------------------------------
@@ -381,7 +400,7 @@ def test_hostile_or_broken_answers_are_unknown(name: str) -> None:
 @pytest.mark.parametrize(
     ("status", "outcome"),
     [
-        (500, Outcome.UNKNOWN),  # README: the request may have been processed
+        (500, Outcome.UNKNOWN),  # docs/providers.md: may have been processed
         (502, Outcome.TRANSIENT),
         (503, Outcome.TRANSIENT),
         (504, Outcome.UNKNOWN),
@@ -433,9 +452,9 @@ def test_execute_send_exchanges_and_parses() -> None:
 @pytest.mark.parametrize(
     ("error", "outcome"),
     [
-        (httpx.ConnectError, Outcome.TRANSIENT),  # README: refused connections are retried
+        (httpx.ConnectError, Outcome.TRANSIENT),  # docs/architecture.md: nothing was sent
         (httpx.ConnectTimeout, Outcome.TRANSIENT),
-        (httpx.ReadTimeout, Outcome.UNKNOWN),  # README: read timeout after send
+        (httpx.ReadTimeout, Outcome.UNKNOWN),  # docs/architecture.md: it may have been sent
         (httpx.RemoteProtocolError, Outcome.UNKNOWN),
     ],
 )

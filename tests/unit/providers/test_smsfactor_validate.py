@@ -9,6 +9,7 @@ import pytest
 from dispatcher.domain.text import Encoding
 from dispatcher.errors import Problem
 
+from ._options import campaign_problems
 from ._smsfactor import provider
 
 
@@ -18,7 +19,9 @@ def problems(
     batch_encoding: Encoding | None = None,
     **options: Any,
 ) -> list[Problem]:
-    return provider().validate(text=text, sender=sender, options=options, encoding=batch_encoding)
+    return campaign_problems(
+        provider(), text=text, sender=sender, options=options, encoding=batch_encoding
+    )
 
 
 def fields(found: list[Problem]) -> list[str]:
@@ -126,6 +129,8 @@ def test_unicode_is_refused(encoding: Encoding | None, option: str | None, ok: b
         ({"bookmark": "www.smsfactor.com/a b"}, "options.bookmark"),
         ({"bookmark": 42}, "options.bookmark"),
         ({"bookmark": "http://x.test/\n"}, "options.bookmark"),
+        ({"bookmark": None}, "options.bookmark"),  # leave the key out for no bookmark
+        ({"stop": 3}, "options.stop"),
     ],
 )
 def test_options_it_cannot_honour(options: dict[str, Any], field: str) -> None:

@@ -16,6 +16,7 @@ from dispatcher.errors import (
 )
 
 from ._http import Handler, answering, raising
+from ._options import campaign_problems
 from ._smsmode import TOKEN, provider
 
 # -- balance ---------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ OK = "Hello Mum"
     ],
 )
 def test_valid_campaigns(text: str, sender: str | None, options: dict[str, object]) -> None:
-    assert provider().validate(text=text, sender=sender, options=options) == []
+    assert campaign_problems(provider(), text=text, sender=sender, options=options) == []
 
 
 @pytest.mark.parametrize(
@@ -184,6 +185,6 @@ def test_valid_campaigns(text: str, sender: str | None, options: dict[str, objec
 def test_refused_campaigns(
     text: str, sender: str | None, options: dict[str, object], field: str, words: str
 ) -> None:
-    problems = provider().validate(text=text, sender=sender, options=options)
+    problems = campaign_problems(provider(), text=text, sender=sender, options=options)
     assert [p.field for p in problems] == [field]
     assert words in problems[0].message

@@ -19,12 +19,18 @@ from hypothesis import strategies as st
 from dispatcher.domain.models import OutboundBatch
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import Encoding
-from dispatcher.errors import ConfigurationError, Problem
+from dispatcher.errors import (
+    BatchTooLargeError,
+    CampaignValidationError,
+    ConfigurationError,
+    Problem,
+    UnsendableBatchError,
+)
 from dispatcher.providers import smsmode_batchfile, smsmode_codes
-from dispatcher.providers.base import BatchTooLargeError, UnsendableBatchError
 from dispatcher.providers.smsmode import SmsmodeProvider
 
 from ._http import answering, response
+from ._options import parsed
 from ._smsmode import TOKEN, batch, provider
 
 # Section 17's example file: the English v3.3 rows ("TOT0" there, "TOTO" in the French v3.1),
@@ -330,11 +336,25 @@ def test_stop_is_refused() -> None:
     [
         ({"sender": "My Shop"}, "sender"),
         ({"sender": "PERSO", "options": {"allow_replies": True}}, "sender"),
-        ({"options": {"allow_replies": "false"}}, "options.allow_replies"),
     ],
 )
 def test_sender_and_options_follow_validate(fields: dict[str, Any], field: str) -> None:
     assert [p.field for p in refusal(personal(["a", "b", "c"], **fields))] == [field]
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"allow_replies": "false"}, "options.allow_replies"),
+    ],
+)
+def test_ill_typed_options_are_refused_before_any_batch(
+    options: dict[str, Any], field: str
+) -> None:
+    # Enqueue parses options with the adapter's model: such a value never reaches a batch.
+    with pytest.raises(CampaignValidationError) as raised:
+        personal(["a", "b", "c"], options=options)
+    assert [p.field for p in raised.value.problems] == [field]
 
 
 def test_each_row_must_fit_the_part_limit() -> None:
@@ -366,11 +386,12 @@ def test_row_problems_are_capped() -> None:
 
 def test_validate_texts_is_the_campaign_check() -> None:
     adapter = provider()
-    assert adapter.validate_texts(texts=["a", "b"], sender="PERSO", options={}) == []
-    problems = adapter.validate_texts(texts=[], sender=None, options={})
+    none = parsed(adapter)
+    assert adapter.validate_texts(texts=["a", "b"], sender="PERSO", options=none) == []
+    problems = adapter.validate_texts(texts=[], sender=None, options=none)
     assert problems == [Problem("texts", "is empty")]
     problems = adapter.validate_texts(
-        texts=["☺"], sender=None, options={}, encoding=Encoding.UNICODE
+        texts=["☺"], sender=None, options=none, encoding=Encoding.UNICODE
     )
     assert [p.field for p in problems] == ["encoding", "text"]
 

@@ -12,9 +12,13 @@ from hypothesis import strategies as st
 
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import Encoding
-from dispatcher.errors import ConfigurationError
+from dispatcher.errors import (
+    BatchTooLargeError,
+    CampaignValidationError,
+    ConfigurationError,
+    UnsendableBatchError,
+)
 from dispatcher.providers import smsmode_codes
-from dispatcher.providers.base import BatchTooLargeError, UnsendableBatchError
 from dispatcher.providers.smsmode import SmsmodeProvider
 
 from ._http import answering, raising, response
@@ -231,7 +235,6 @@ def test_check_batch_refuses_one_more(method: str, size: int) -> None:
     [
         {"sender": "My Shop"},
         {"sender": "PERSO", "options": {"allow_replies": True}},
-        {"options": {"stop": 3}},
         {"text": "a" * 766},
         {"text": "", "segments": 1},
     ],
@@ -241,6 +244,21 @@ def test_check_batch_refuses_what_validate_refuses(fields: dict[str, Any]) -> No
         provider().prepare_send(batch(**fields))
     assert isinstance(raised.value, ConfigurationError)  # held for an operator, not retried
     assert len(raised.value.problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"stop": 3}, "options.stop"),
+    ],
+)
+def test_ill_typed_options_are_refused_before_any_batch(
+    options: dict[str, Any], field: str
+) -> None:
+    # Enqueue parses options with the adapter's model: such a value never reaches a batch.
+    with pytest.raises(CampaignValidationError) as raised:
+        batch(options=options)
+    assert [p.field for p in raised.value.problems] == [field]
 
 
 # -- answers --------------------------------------------------------------------------------

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 from dispatcher.domain.models import InboundMessage, Report
 from dispatcher.domain.statuses import Outcome, RecipientStatus
-from dispatcher.errors import PermanentProviderError, UnknownOutcomeError
-from dispatcher.providers.base import CallbackError
+from dispatcher.errors import CallbackError, PermanentProviderError, UnknownOutcomeError
 from dispatcher.providers.smsmode import SubmissionStatus
 
 from ._http import answering, raising, response

@@ -1,0 +1,84 @@
+"""What providers push to us: delivery reports (callbacks) and SMS sent to us (inbound).
+
+    GET|POST /callbacks/{provider}/{account}/{secret}   delivery reports
+    GET|POST /inbound/{provider}/{account}/{secret}     replies, STOP
+
+A delivery report is checked by the adapter's parser, recorded in the callback inbox (group
+commit, inbox.py) and answered 200 only once committed; workers apply it later. A report the
+adapter cannot read is refused with 400, so the provider's own logs show it; one that cannot
+be recorded now is answered 503, so the provider calls again. Inbound SMS are few and are
+applied at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from dispatcher.api.state import deps, inbox
+from dispatcher.errors import CallbackError, ConfigurationError, InboxUnavailableError
+from dispatcher.services.opt_outs import receive_inbound
+
+
+async def callback(request: Request) -> Response:
+    """Check the report, record it durably, then answer: workers apply it (inbox)."""
+    found = await _pushed(request)
+    if isinstance(found, Response):
+        return found
+    account, params = found
+    try:
+        deps(request).adapters(account).parse_callback(params)
+    except CallbackError as exc:
+        return PlainTextResponse(f"bad report: {exc}", status_code=400)
+    try:
+        await inbox(request).record(account, urlencode(params))
+    except InboxUnavailableError:
+        return PlainTextResponse("cannot record the report now; call again", status_code=503)
+    return PlainTextResponse("OK")
+
+
+async def inbound(request: Request) -> Response:
+    found = await _pushed(request)
+    if isinstance(found, Response):
+        return found
+    account, params = found
+    try:
+        outcome = await run_in_threadpool(receive_inbound, deps(request), account, params)
+    except CallbackError as exc:
+        return PlainTextResponse(f"bad message: {exc}", status_code=400)
+    return PlainTextResponse(f"OK {outcome.received}")
+
+
+async def _pushed(request: Request) -> tuple[str, dict[str, str]] | Response:
+    """The account a provider's push is for, and its parameters; or why it is refused.
+
+    Providers call back with no signature of their own, so the secret in the URL is the
+    proof; it is compared in constant time and never logged (see dispatcher.logs).
+    """
+    provider, account = request.path_params["provider"], request.path_params["account"]
+    try:
+        settings = deps(request).settings.account(account)
+    except ConfigurationError:
+        return PlainTextResponse("unknown account", status_code=404)
+    secret = settings.callback_secret.get_secret_value() if settings.callback_secret else ""
+    if (
+        settings.provider != provider
+        or not secret
+        or not hmac.compare_digest(request.path_params["secret"], secret)
+    ):
+        return PlainTextResponse("forbidden", status_code=403)
+    params = dict(request.query_params)
+    if request.method == "POST":
+        params.update({k: str(v) for k, v in (await request.form()).items()})
+    return settings.name, params
+
+
+ROUTES = [
+    Route("/callbacks/{provider}/{account}/{secret}", callback, methods=["GET", "POST"]),
+    Route("/inbound/{provider}/{account}/{secret}", inbound, methods=["GET", "POST"]),
+]
