@@ -3,6 +3,7 @@
     GET|POST /callbacks/{provider}/{account}/{secret}   delivery reports
     GET|POST /inbound/{provider}/{account}/{secret}     replies, STOP
 
+A provider without the capability (``accepts_callbacks``, ``accepts_inbound``) gets 404.
 A delivery report is checked by the adapter's parser, recorded in the callback inbox (group
 commit, inbox.py) and answered 200 only once committed; workers apply it later. A report the
 adapter cannot read is refused with 400, so the provider's own logs show it; one that cannot
@@ -31,8 +32,11 @@ async def callback(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     account, params = found
+    adapter = deps(request).adapters(account)
+    if not adapter.accepts_callbacks:
+        return PlainTextResponse(f"{adapter.name} pushes no delivery reports", status_code=404)
     try:
-        deps(request).adapters(account).parse_callback(params)
+        adapter.parse_callback(params)
     except CallbackError as exc:
         return PlainTextResponse(f"bad report: {exc}", status_code=400)
     try:
@@ -47,6 +51,9 @@ async def inbound(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     account, params = found
+    adapter = deps(request).adapters(account)
+    if not adapter.accepts_inbound:
+        return PlainTextResponse(f"{adapter.name} forwards no SMS to us", status_code=404)
     try:
         outcome = await run_in_threadpool(receive_inbound, deps(request), account, params)
     except CallbackError as exc:

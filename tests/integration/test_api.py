@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from dispatcher.local.stack import LocalStack
+from tests.integration.conftest import CALLBACK_SECRET
 from tests.integration.helpers import plain_mobiles
 
 pytestmark = pytest.mark.integration
@@ -180,3 +181,18 @@ def test_the_export_of_an_unknown_campaign_is_not_found(stack: LocalStack) -> No
     with _api(stack) as api:
         answer = api.get("/campaigns/999999999/recipients.csv", headers=TOKEN)
     assert answer.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "provider"),
+    [
+        ("/callbacks/smsfactor/sandbox-smsfactor", "smsfactor"),  # polled, never pushed
+        ("/inbound/bulkgw/sandbox-bulkgw", "bulkgw"),  # forwards no SMS
+    ],
+)
+def test_a_push_a_provider_never_makes_is_not_found(
+    stack: LocalStack, path: str, provider: str
+) -> None:
+    with _api(stack) as api:
+        answer = api.post(f"{path}/{CALLBACK_SECRET}", data={"x": "1"})
+    assert (answer.status_code, provider in answer.text) == (404, True)
