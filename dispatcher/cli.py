@@ -208,10 +208,23 @@ def _options(items: tuple[str, ...]) -> dict[str, object]:
 @cli.command()
 @click.argument("campaign_id", type=int)
 def status(campaign_id: int) -> None:
-    """Recipients per status and batches per state, as JSON."""
+    """Recipients per status and batches per state, as JSON; on stderr, what a campaign in
+    ``needs_attention`` waits for (the JSON's ``attention`` counts, in words)."""
     from dispatcher import campaign_status
+    from dispatcher.domain.statuses import CampaignState
 
-    click.echo(json.dumps(campaign_status(campaign_id).as_dict(), indent=2))
+    progress = campaign_status(campaign_id)
+    click.echo(json.dumps(progress.as_dict(), indent=2))
+    if progress.state is CampaignState.NEEDS_ATTENTION:
+        waiting = ", ".join(
+            f"{n} {what.replace('_', ' ')}" for what, n in progress.attention.items()
+        )
+        click.echo(
+            f"campaign {campaign_id} needs attention: {waiting}. Nothing moves on its own; "
+            "`dispatcher resend-batch BATCH_ID --i-accept-duplicates` sends a held or unknown "
+            "batch again, `dispatcher cancel` stops the campaign.",
+            err=True,
+        )
 
 
 @cli.command()
@@ -263,11 +276,19 @@ def cancel_cmd(campaign_id: int) -> None:
     help="An unknown batch may have been sent: re-sending it may send some SMS twice.",
 )
 def resend_batch_cmd(batch_id: int, i_accept_duplicates: bool) -> None:
-    """Send an unknown or held batch again, on purpose."""
+    """Send an unknown or held batch again, on purpose: only the recipients reconciliation
+    could not place, and never while it is still looking. Prints the evidence decided on."""
+    import json
+
     from dispatcher.runtime import default_deps
     from dispatcher.services.campaigns import resend_batch
 
-    resend_batch(default_deps(), batch_id)
+    found = resend_batch(default_deps(), batch_id)
+    if found is not None:
+        click.echo(f"batch {batch_id}: reconciliation {found.state} after {found.tries} read(s)")
+        for entry in found.evidence:
+            click.echo(f"  {json.dumps(entry, ensure_ascii=False)}")
+    click.echo(f"batch {batch_id}: its unknown recipients are queued again")
 
 
 @cli.command()

@@ -21,6 +21,7 @@ POLL_TASK = "dispatcher.poll_batch"
 SWEEP_TASK = "dispatcher.sweep"
 REAP_TASK = "dispatcher.reap"
 DRAIN_CALLBACKS_TASK = "dispatcher.drain_callbacks"
+RECONCILE_TASK = "dispatcher.reconcile"
 
 ROUTES = {
     PLAN_TASK: {"queue": PLAN_QUEUE},
@@ -29,6 +30,7 @@ ROUTES = {
     SUBMIT_TASK: {"queue": SUBMIT_QUEUE},
     POLL_TASK: {"queue": POLL_QUEUE},
     DRAIN_CALLBACKS_TASK: {"queue": POLL_QUEUE},
+    RECONCILE_TASK: {"queue": POLL_QUEUE},  # reads of the provider's records, as polls are
 }
 
 

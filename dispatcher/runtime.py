@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from dispatcher.breaker import RedisBreaker
 from dispatcher.cache import RedisCache
 from dispatcher.errors import ConfigurationError
 from dispatcher.persistence.database import Database
@@ -93,6 +94,7 @@ def build_deps(settings: Settings, publisher: Publisher | None = None) -> Deps:
         limiter=RedisRateLimiter(endpoints.broker_url),
         adapters=adapter,
         cache=RedisCache(endpoints.broker_url),
+        breaker=RedisBreaker(endpoints.broker_url),
     )
 
 

@@ -101,27 +101,73 @@ class AccountSettings(BaseModel):
 class Timings(BaseModel):
     """How long things wait. Every wait lives in PostgreSQL as a due time, not in the broker."""
 
+    # Deprecated and unused: a transient answer proves nothing was sent, so it is no longer
+    # counted and never holds a batch; ``send_deadline_hours`` bounds the wait instead. Still
+    # accepted so that existing environments keep starting.
     submit_max_attempts: int = Field(default=6, ge=1)
     retry_base_seconds: float = Field(default=2.0, gt=0)
     retry_cap_seconds: float = Field(default=300.0, gt=0)
+    # How long after its start a campaign's batches may keep waiting on a provider that answers
+    # "not now" (transient); then their recipients fail with the provider's last answer. A
+    # batch waiting for its send window or for the request-rate limit is never failed by it.
+    send_deadline_hours: float = Field(default=24.0, gt=0)
     # In-process retries only for failures proving nothing was sent (connection refused...).
     nothing_sent_retry_seconds: float = Field(default=3.0, ge=0)
-    claim_lease_seconds: float = Field(default=60.0, gt=0)
-    send_lease_margin_seconds: float = Field(default=30.0, gt=0)
+    # Recovery after a crash (docs/architecture.md, "Timings"). A claim lives from ``claim`` to
+    # ``mark_sending``: no HTTP in between but the bounded rate-limit question
+    # (services/limits.py ASK_SECONDS, about 3 s at worst), so 6 s is twice that, and a dead
+    # worker's claim is back in work within lease + reap interval (8 s). A claim that outlives
+    # its lease only loses its batch to another worker (``mark_sending`` fails): never a
+    # duplicate. The send lease is the account's timeouts plus this margin plus
+    # ``db_retry_seconds``.
+    claim_lease_seconds: float = Field(default=6.0, gt=0)
+    send_lease_margin_seconds: float = Field(default=5.0, gt=0)
+    # How long the write recording a provider's answer (and a claim, a poll's reports) is
+    # retried while PostgreSQL is unreachable (a restart takes seconds); the send lease includes
+    # it, so the reaper never guesses "unknown" for a batch whose answer is still being written.
+    db_retry_seconds: float = Field(default=20.0, ge=0)
+    # A pending batch's message is assumed lost this long after it was published. A wiped
+    # Redis is noticed at the next sweep instead (its marker key is gone), and a dead worker's
+    # claim is published by the reaper, so this is the last resort: for a Redis restored from
+    # an old snapshot or a publish that failed. Each waiting batch in a deep queue gets one
+    # extra wake-up per period, hence not shorter.
     republish_after_seconds: float = Field(default=60.0, gt=0)
-    sweep_interval_seconds: float = Field(default=5.0, gt=0)
-    reap_interval_seconds: float = Field(default=30.0, gt=0)
+    sweep_interval_seconds: float = Field(default=2.0, gt=0)
+    reap_interval_seconds: float = Field(default=2.0, gt=0)
     poll_first_delay_seconds: float = Field(default=10.0, ge=0)
     poll_growth: float = Field(default=2.0, ge=1)
     poll_max_interval_seconds: float = Field(default=3600.0, gt=0)
     # None: the provider's own horizon (sMsmode keeps reports 30 days).
     poll_horizon_hours: float | None = Field(default=None, gt=0)
-    poll_lease_seconds: float = Field(default=120.0, gt=0)
+    # A published poll's next poll time moves this far ahead; a poll whose message was lost
+    # (its worker died) is published again after it: lease + sweep interval = 12 s. A poll
+    # slower than the lease may be read twice, which changes nothing (reports only move
+    # forward, and both reads take rate-limit slots and answer to the breaker).
+    poll_lease_seconds: float = Field(default=10.0, gt=0)
     task_time_limit_seconds: int = Field(default=300, gt=0)
     # Pushed reports are applied from the inbox this often, once they are this old (so no
     # earlier id can still be committing behind them).
     callback_drain_interval_seconds: float = Field(default=1.0, gt=0)
     callback_settle_seconds: float = Field(default=1.0, ge=0)
+    # The circuit breaker per provider account (dispatcher/breaker.py): it opens after this
+    # many answers proving nothing was sent, each within the window of the previous one; then
+    # one probe goes out after the base wait, the wait growing to the maximum while probes
+    # fail. A 2-hour outage costs about threshold + 4 + 120 requests with the defaults.
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_failure_window_seconds: float = Field(default=60.0, gt=0)
+    breaker_probe_base_seconds: float = Field(default=5.0, gt=0)
+    breaker_probe_growth: float = Field(default=2.0, ge=1)
+    breaker_probe_max_seconds: float = Field(default=60.0, gt=0)
+    # Reconciliation of unknown outcomes (services/reconcile.py): beat looks this often; a
+    # batch is reserved this long by the reconciler that took it; "absent" needs two reads of
+    # the provider's records at least ``reconcile_confirm_seconds`` apart; a read that proves
+    # nothing is repeated after ``reconcile_retry_seconds``, doubling to ten times that; after
+    # ``reconcile_give_up_hours`` the batch is left to its operator (unplaced).
+    reconcile_interval_seconds: float = Field(default=5.0, gt=0)
+    reconcile_lease_seconds: float = Field(default=60.0, gt=0)
+    reconcile_confirm_seconds: float = Field(default=60.0, ge=0)
+    reconcile_retry_seconds: float = Field(default=30.0, gt=0)
+    reconcile_give_up_hours: float = Field(default=6.0, gt=0)
 
 
 class Settings(BaseSettings):

@@ -58,7 +58,9 @@ campaigns = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     CheckConstraint(
-        "state in ('scheduled','running','paused','done','cancelled')", name="campaign_state"
+        # needs_attention: migration 0015
+        "state in ('scheduled','running','paused','needs_attention','done','cancelled')",
+        name="campaign_state",
     ),
 )
 Index("campaigns_due", campaigns.c.send_at, postgresql_where=text("state = 'scheduled'"))
@@ -72,6 +74,8 @@ batches = Table(
     Column("size", Integer, nullable=False),
     Column("state", Text, nullable=False),
     Column("attempts", SmallInteger, nullable=False, server_default=text("0")),
+    # Transient answers (nothing sent): the send backoff's counter, not attempts (0013).
+    Column("retries", Integer, nullable=False, server_default=text("0")),
     Column("due_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     Column("published_at", DateTime(timezone=True)),
     Column("worker", Text),
@@ -86,6 +90,13 @@ batches = Table(
     Column("poll_interval", Integer),  # seconds
     Column("polls", Integer, nullable=False, server_default=text("0")),
     Column("poll_until", DateTime(timezone=True)),
+    Column("poll_failures", Integer, nullable=False, server_default=text("0")),  # in a row (0013)
+    # Reconciliation of unknown outcomes (0016): see dispatcher/services/reconcile.py.
+    Column("sending_at", DateTime(timezone=True)),
+    Column("reconcile_state", Text),
+    Column("reconcile_after", DateTime(timezone=True)),
+    Column("reconcile_tries", SmallInteger, nullable=False, server_default=text("0")),
+    Column("evidence", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     UniqueConstraint("campaign_id", "seq", name="batches_campaign_seq"),
@@ -94,6 +105,10 @@ batches = Table(
         "'cancelled')",
         name="batch_state",
     ),
+    CheckConstraint(
+        "reconcile_state in ('pending','placed','unplaced','unsupported')",
+        name="batch_reconcile_state",
+    ),
 )
 Index("batches_due", batches.c.due_at, postgresql_where=text("state = 'pending'"))
 Index(
@@ -101,6 +116,11 @@ Index(
 )
 Index("batches_poll_due", batches.c.next_poll_at, postgresql_where=text("next_poll_at is not null"))
 Index("batches_provider_ref", batches.c.provider_ref)
+Index(
+    "batches_reconcile_due",
+    batches.c.reconcile_after,
+    postgresql_where=text("reconcile_state = 'pending'"),
+)
 
 recipients = Table(
     "recipients",
@@ -143,7 +163,8 @@ delivery_events = Table(
     Column("status", Text, nullable=False),
     Column("raw_code", Text),
     Column("raw_text", Text),
-    Column("source", Text, nullable=False),  # submit, poll, callback, reaper, operator
+    # submit, poll, callback, reaper, operator, horizon, gone, deadline
+    Column("source", Text, nullable=False),
     Column("occurred_at", DateTime(timezone=True)),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=NOW),
 )
@@ -192,4 +213,13 @@ opt_outs = Table(
     Column("source", Text, nullable=False),  # import, stop-reply, provider, operator
     Column("reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+# The request-rate limit each account's provider last gave (migration 0014).
+provider_limits = Table(
+    "provider_limits",
+    metadata,
+    Column("account", Text, primary_key=True),
+    Column("rate", Text, nullable=False),  # "3 per 60 minutes"
+    Column("learnt_at", DateTime(timezone=True), nullable=False),
 )

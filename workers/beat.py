@@ -1,11 +1,11 @@
-"""Celery beat's schedule: the sweeper (due campaigns, lost or due batches, due polls) and the
-reaper. Their intervals come from settings."""
+"""Celery beat's schedule: the sweeper (due campaigns, lost or due batches, due polls), the
+reaper and the reconciler of unknown outcomes. Their intervals come from settings."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dispatcher.queueing import DRAIN_CALLBACKS_TASK, REAP_TASK, SWEEP_TASK
+from dispatcher.queueing import DRAIN_CALLBACKS_TASK, REAP_TASK, RECONCILE_TASK, SWEEP_TASK
 from dispatcher.settings import Timings
 
 
@@ -25,5 +25,10 @@ def beat_schedule(timings: Timings) -> dict[str, dict[str, Any]]:
             "task": REAP_TASK,
             "schedule": timings.reap_interval_seconds,
             "options": {"expires": timings.reap_interval_seconds * 4},
+        },
+        "reconcile": {
+            "task": RECONCILE_TASK,
+            "schedule": timings.reconcile_interval_seconds,
+            "options": {"expires": timings.reconcile_interval_seconds * 4},
         },
     }

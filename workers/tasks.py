@@ -12,10 +12,11 @@ from dispatcher.queueing import (
     PLAN_TASK,
     POLL_TASK,
     REAP_TASK,
+    RECONCILE_TASK,
     SUBMIT_TASK,
     SWEEP_TASK,
 )
-from dispatcher.services import callbacks, maintenance, plan, submit, track
+from dispatcher.services import callbacks, maintenance, plan, reconcile, submit, track
 from dispatcher.services.deps import Deps
 from workers.app import app
 
@@ -66,3 +67,9 @@ def reap() -> str:
 def drain_callbacks() -> str:
     report = callbacks.drain_inbox(_deps())
     return f"{report.recorded} recorded, {report.applied} applied, {report.malformed} malformed"
+
+
+@app.task(name=RECONCILE_TASK)
+def reconcile_unknown() -> str:
+    report = reconcile.reconcile_due(_deps())
+    return ", ".join(f"{report.count(s)} {s.value}" for s in reconcile.Step)

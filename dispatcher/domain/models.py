@@ -56,6 +56,7 @@ class Batch:
     submitted_at: datetime | None
     last_code: str | None
     last_message: str | None
+    retries: int = 0  # transient answers so far: the send backoff's counter, never an attempt
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ class SendResult:
     rate_limited: bool = False
     # The account's balance the answer reported, when it reports one (SMSFactor's credits).
     balance: Decimal | None = None
+    # False when no HTTP answer came at all (refused, timed out, dropped): the circuit breaker
+    # tells a silent provider from one that answers (dispatcher/breaker.py::judge).
+    answered: bool = True
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,9 @@ class PollResult:
     description: str = ""
     # True when the provider says it no longer knows this submission (past its horizon).
     gone: bool = False
+    # As SendResult's: no HTTP answer at all; refused for the provider's request rate.
+    answered: bool = True
+    rate_limited: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,7 @@ class CampaignProgress:
             "account": self.account,
             "recipients": self.total,
             "final": self.final,
+            "attention": self.attention,
             "by_status": {s.value: n for s, n in self.by_status.items()},
             "batches": {s.value: n for s, n in self.batches_by_state.items()},
             "dropped": dict(self.dropped),
@@ -190,11 +198,18 @@ class CampaignProgress:
         return sum(n for s, n in self.by_status.items() if s.is_final)
 
     @property
+    def attention(self) -> dict[str, int]:
+        """What waits for an operator, whatever the state: a running campaign can already have
+        a held batch. All zero when nothing does. (Once reconciliation lands, batches still
+        being reconciled get their own count here.)"""
+        return {
+            "held_batches": self.batches_by_state.get(BatchState.HELD, 0),
+            "unknown_batches": self.batches_by_state.get(BatchState.UNKNOWN, 0),
+            "unknown_recipients": self.by_status.get(RecipientStatus.UNKNOWN, 0),
+        }
+
+    @property
     def settled(self) -> bool:
-        """True once no batch can change without an operator or a late report."""
-        active = {BatchState.PENDING, BatchState.CLAIMED, BatchState.SENDING, BatchState.SUBMITTED}
-        return self.state in (CampaignState.DONE, CampaignState.CANCELLED) or (
-            self.state == CampaignState.RUNNING
-            and not any(self.batches_by_state.get(s, 0) for s in active)
-            and sum(self.batches_by_state.values()) > 0
-        )
+        """True once nothing changes without an operator or a late report: done, cancelled, or
+        waiting for an operator (``needs_attention``)."""
+        return self.state.is_settled

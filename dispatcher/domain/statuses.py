@@ -57,7 +57,7 @@ class BatchState(StrEnum):
 
     ``claimed`` is safe to hand back (nothing left yet); ``sending`` is committed just before
     the HTTP request, so a batch found there after a crash was possibly sent and becomes
-    ``unknown``, never re-sent on its own. ``held`` waits for an operator after too many attempts.
+    ``unknown``, never re-sent on its own. ``held`` waits for an operator (it no longer fits).
     """
 
     PENDING = "pending"
@@ -79,13 +79,36 @@ _FINAL_BATCH = frozenset({BatchState.DONE, BatchState.FAILED, BatchState.CANCELL
 
 
 class CampaignState(StrEnum):
-    """scheduled -> running -> done; paused and cancelled by the user."""
+    """scheduled -> running -> done; paused and cancelled by the user.
+
+    ``done`` only when every recipient is final (docs/design-rules.md 1.10). When nothing can move
+    any more but a batch is held or unknown, or a recipient is unknown, the campaign is
+    ``needs_attention`` instead, with counts (``CampaignProgress.attention``); a batch that
+    comes back to life (a late answer, a callback, an operator's re-send) takes it back to
+    ``running``. ``persistence.campaigns.finish_if_settled`` decides between the three.
+    """
 
     SCHEDULED = "scheduled"
     RUNNING = "running"
     PAUSED = "paused"
+    NEEDS_ATTENTION = "needs_attention"
     DONE = "done"
     CANCELLED = "cancelled"
+
+    @property
+    def is_settled(self) -> bool:
+        """Nothing will change without an operator or a late report."""
+        return self in _SETTLED_CAMPAIGN
+
+
+_SETTLED_CAMPAIGN = frozenset(
+    {CampaignState.NEEDS_ATTENTION, CampaignState.DONE, CampaignState.CANCELLED}
+)
+# Batch states that still move on their own, and those that wait for an operator.
+ACTIVE_BATCH_STATES = frozenset(
+    {BatchState.PENDING, BatchState.CLAIMED, BatchState.SENDING, BatchState.SUBMITTED}
+)
+STUCK_BATCH_STATES = frozenset({BatchState.HELD, BatchState.UNKNOWN})
 
 
 class CampaignKind(StrEnum):

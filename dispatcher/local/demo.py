@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dispatcher.domain.models import CampaignProgress
-from dispatcher.domain.statuses import FINAL_STATUSES, RecipientStatus
+from dispatcher.domain.statuses import FINAL_STATUSES, CampaignState, RecipientStatus
 from dispatcher.errors import ConfigurationError
 from dispatcher.local.sample import french_mobiles
 from dispatcher.local.stack import LocalStack, StackOptions, fill_in, sandbox_emulator
@@ -173,6 +173,12 @@ def _campaign(
             last_line = line
         if progress.final == progress.total and progress.total:
             final_at = elapsed
+            break
+        if progress.state is CampaignState.NEEDS_ATTENTION:  # nothing moves on its own now
+            waiting = ", ".join(
+                f"{k.replace('_', ' ')} {n:,}" for k, n in progress.attention.items()
+            )
+            say(f"  [{elapsed:6.1f} s] campaign needs an operator: {waiting}")
             break
         time.sleep(0.5)
     with deps.db.transaction() as conn:

@@ -10,7 +10,13 @@ from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from dispatcher.domain.models import Campaign
-from dispatcher.domain.statuses import BatchState, CampaignState, RecipientStatus
+from dispatcher.domain.statuses import (
+    ACTIVE_BATCH_STATES,
+    STUCK_BATCH_STATES,
+    BatchState,
+    CampaignState,
+    RecipientStatus,
+)
 from dispatcher.errors import NotFoundError
 from dispatcher.persistence.rows import to_campaign
 from schemas.tables import batches, campaigns, recipients
@@ -86,6 +92,7 @@ def move(
     values: dict[str, Any] = {"state": to.value, "updated_at": func.now()}
     if to is CampaignState.RUNNING:
         values["started_at"] = func.coalesce(campaigns.c.started_at, func.now())
+        values["finished_at"] = None  # an operator's re-send reopens a done campaign
     if to in (CampaignState.DONE, CampaignState.CANCELLED):
         values["finished_at"] = func.now()
     result = conn.execute(
@@ -106,25 +113,73 @@ def due_campaigns(conn: Connection, now: datetime, limit: int = 100) -> list[int
     return [r.id for r in rows]
 
 
-ACTIVE_BATCH_STATES = (
-    BatchState.PENDING,
-    BatchState.CLAIMED,
-    BatchState.SENDING,
-    BatchState.SUBMITTED,
+# Campaigns whose state follows their batches; paused, scheduled, done and cancelled ones wait
+# for a person (a done campaign comes back only through an operator's re-send).
+_SETTLING = (CampaignState.RUNNING, CampaignState.NEEDS_ATTENTION)
+# The two-key advisory lock space (one bigint key is inbox's) that settling a campaign takes.
+_SETTLE_LOCK_CLASS = 8
+
+# One statement, on the campaign's own rows only (docs/design-rules.md 2.5), the target computed
+# once (MATERIALIZED: inlined, the CASE would be repeated, and its checks with it). Batches are read
+# by batches_campaign_seq. The unknown-recipient check runs only when no batch is active or
+# stuck (CASE stops at its first true branch), so a large campaign pays for it once, when it
+# ends; it goes batch by batch so that both columns of recipients_batch (campaign_id,
+# batch_seq) are equalities: asked as ``campaign_id = :id AND status = 'unknown'`` alone, the
+# planner expects an unknown row early and scans the whole table for a campaign that is a
+# large share of it. No partial index on status = 'unknown': an index naming ``status`` would
+# make every status update non-HOT (migration 0008).
+# An unknown batch still being reconciled (migration 0016, services/reconcile.py) keeps its
+# campaign running: the provider's records may yet place it.
+_SETTLE = text(
+    "WITH target AS MATERIALIZED (SELECT CASE"
+    "  WHEN EXISTS (SELECT 1 FROM batches WHERE campaign_id = :id AND (state = ANY(:active)"
+    "    OR state = 'unknown' AND reconcile_state = 'pending'))"
+    "    THEN 'running'"
+    "  WHEN EXISTS (SELECT 1 FROM batches WHERE campaign_id = :id AND state = ANY(:stuck))"
+    "    OR EXISTS (SELECT 1 FROM batches b WHERE b.campaign_id = :id AND EXISTS ("
+    "      SELECT 1 FROM recipients r"
+    "      WHERE r.campaign_id = :id AND r.batch_seq = b.seq AND r.status = 'unknown'))"
+    "    THEN 'needs_attention'"
+    "  ELSE 'done' END AS state) "
+    "UPDATE campaigns c SET state = target.state, updated_at = now(), "
+    "  finished_at = CASE WHEN target.state = 'done' THEN now() END "
+    "FROM target "
+    "WHERE c.id = :id AND c.state = ANY(:settling) AND c.state <> target.state "
+    "RETURNING c.state"
 )
 
 
-def finish_if_settled(conn: Connection, campaign_id: int) -> bool:
-    """Mark a running campaign done once none of its batches can move without an operator."""
-    result = conn.execute(
-        text(
-            "UPDATE campaigns SET state = 'done', finished_at = now(), updated_at = now() "
-            "WHERE id = :id AND state = 'running' AND NOT EXISTS ("
-            "  SELECT 1 FROM batches WHERE campaign_id = :id AND state = ANY(:active))"
-        ),
-        {"id": campaign_id, "active": [s.value for s in ACTIVE_BATCH_STATES]},
+def finish_if_settled(conn: Connection, campaign_id: int) -> CampaignState | None:
+    """Set a running campaign's state from its batches and recipients; return the new state
+    when it changed. Called after every batch change, in that change's transaction.
+
+    - a batch still moves on its own (pending, claimed, sending, submitted, or unknown and
+      still being reconciled): ``running``;
+    - else a batch is held or unknown, or a recipient is unknown: ``needs_attention`` (design
+      rule 1.10: it never lets the campaign finish);
+    - else ``done``. (A push-only account's batch, the bulk gateway's, stays ``submitted``
+      until pushed reports make its recipients final or its horizon expires the rest.)
+
+    Two ways: a ``needs_attention`` campaign whose batch comes back (a late answer, a callback
+    naming it) is ``running`` again. The advisory lock makes concurrent settles of one campaign
+    take turns, and the statement after it reads (READ COMMITTED) what the previous one
+    committed: without it, the last two batches finishing together would each see the other
+    still active, and the campaign would stay ``running`` with nothing left to move it.
+    """
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(:cls, CAST(mod(:id, 2147483648) AS integer))"),
+        {"cls": _SETTLE_LOCK_CLASS, "id": campaign_id},
     )
-    return result.rowcount == 1
+    state = conn.execute(
+        _SETTLE,
+        {
+            "id": campaign_id,
+            "active": [s.value for s in ACTIVE_BATCH_STATES],
+            "stuck": [s.value for s in STUCK_BATCH_STATES],
+            "settling": [s.value for s in _SETTLING],
+        },
+    ).scalar_one_or_none()
+    return CampaignState(state) if state is not None else None
 
 
 def recipient_counts(conn: Connection, campaign_id: int) -> dict[RecipientStatus, int]:

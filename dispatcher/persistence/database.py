@@ -2,17 +2,36 @@
 
 A service asks for ``db.transaction()`` and gets a connection inside one transaction: that is
 the unit of work. Repositories are plain functions over that connection.
+
+A unit of work that must survive a database restart (the write that records a provider's
+answer: the request cannot be taken back) goes through ``db.run(work, retry_for=...)``, which
+runs it again on a fresh connection until it commits or the time is up. A retry may follow a
+commit whose acknowledgement was lost, so such a unit is made of conditional statements that
+recognise their own earlier commit (see the callers in services/submit.py and track.py).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import psycopg
 from psycopg import sql
 from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Pauses between the tries of ``Database.run``: a restart of PostgreSQL takes a second or two,
+# so the first retries come quickly and later ones no faster than every two seconds.
+FIRST_PAUSE_SECONDS = 0.2
+MAX_PAUSE_SECONDS = 2.0
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -70,10 +89,48 @@ class Database:
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             yield conn
 
+    def run(self, work: Callable[[Connection], T], *, retry_for: float) -> T:
+        """``work`` in one transaction, run again on a fresh connection while the database is
+        unreachable (restarting, connection dropped), for up to ``retry_for`` seconds; then the
+        last error is raised. Any other error is raised at once: a failing statement fails the
+        same way twice.
+
+        The pool is emptied at the first failure: after a restart every pooled connection is
+        dead, and finding that out one ``pool_pre_ping`` at a time costs a round trip each.
+        """
+        deadline = time.monotonic() + retry_for
+        pause = FIRST_PAUSE_SECONDS
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                with self.transaction() as conn:
+                    result = work(conn)
+                if tries > 1:
+                    log.info("database reachable again after %s tries", tries)
+                return result
+            except DBAPIError as exc:
+                left = deadline - time.monotonic()
+                if not is_disconnect(exc) or left <= 0:
+                    raise
+                if tries == 1:
+                    log.warning("database unreachable, retrying for %.1f s: %s", left, exc.orig)
+                    self.engine.dispose()
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, MAX_PAUSE_SECONDS)
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def is_disconnect(exc: DBAPIError) -> bool:
+    """The error of a database that could not be reached or went away mid-transaction (a
+    restart, a dropped connection), as opposed to one a statement itself caused. psycopg also
+    files deadlocks, serialisation failures and lock or statement timeouts as operational:
+    they are worth another try as well."""
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
 
 
 def raw_connection(conn: Connection) -> psycopg.Connection[object]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import IO, Any
 
 from psycopg import Copy
@@ -186,12 +187,14 @@ def set_batch_status(
     source: str = "submit",
     log_events: bool = True,
     stamp: bool = True,
+    at: datetime | None = None,
 ) -> int:
     """Move every recipient of a batch that is in ``from_statuses`` to ``status``, one statement;
     ``seq=None`` means every batch of the campaign (see set_campaign_status).
 
     ``stamp=False`` leaves ``status_at`` alone: a report of the same rank is ordered against
     the provider's own earlier report times, not against our clock (its times have seconds only).
+    ``at`` stamps that time instead of the database's now() (the services' clock).
     """
     scope = "campaign_id = :c" if seq is None else "campaign_id = :c AND batch_seq = :s"
     # Built from constants only (statuses, CTE names); values travel as parameters.
@@ -199,7 +202,9 @@ def set_batch_status(
         WITH changed AS (
             UPDATE recipients SET status = :status, provider_code = coalesce(:code, provider_code),
                    provider_text = coalesce(:description, provider_text),
-                   status_at = CASE WHEN :stamp THEN now() ELSE status_at END, updated_at = now()
+                   status_at = CASE WHEN :stamp THEN coalesce(CAST(:at AS timestamptz), now())
+                                    ELSE status_at END,
+                   updated_at = now()
             WHERE {scope} AND status = ANY(:from_statuses)
             RETURNING id, campaign_id, status, provider_code, provider_text, status_at
         ){event_insert("changed") if log_events else " SELECT count(*) FROM changed"}
@@ -215,6 +220,7 @@ def set_batch_status(
             "from_statuses": [s.value for s in from_statuses],
             "source": source,
             "stamp": stamp,
+            "at": at,
         },
     )
     return result.rowcount if log_events else int(result.scalar_one())
@@ -233,6 +239,22 @@ def set_campaign_status(
     is still queued). Filtered by campaign, so it reads only the campaign's rows by index."""
     return set_batch_status(
         conn, campaign_id, None, status, from_statuses=from_statuses, source=source
+    )
+
+
+def expire_batch(conn: Connection, campaign_id: int, seq: int, *, at: datetime, source: str) -> int:
+    """A batch's recipients still ``submitted`` -> ``expired`` at ``at``, each with a delivery
+    event from ``source`` ("horizon": a read made after the provider's report horizon found no
+    final report; "gone": the provider no longer knows the submission). One statement; the
+    last raw code and text are kept. ``unknown`` ones stay: nothing says they were sent."""
+    return set_batch_status(
+        conn,
+        campaign_id,
+        seq,
+        RecipientStatus.EXPIRED,
+        from_statuses=(RecipientStatus.SUBMITTED,),
+        source=source,
+        at=at,
     )
 
 

@@ -48,4 +48,5 @@ def to_batch(row: RowMapping | dict[str, Any]) -> Batch:
         submitted_at=row["submitted_at"],
         last_code=row["last_code"],
         last_message=row["last_message"],
+        retries=row["retries"],
     )

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from dispatcher.domain.models import InboundMessage, OutboundBatch, PollResult, Report, SendResult
 from dispatcher.domain.options import CampaignOptions
+from dispatcher.domain.placement import Placement, SubmissionProbe
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import GSM_BASIC, GSM_EXTENDED, Encoding, TextMeasure, measure
 from dispatcher.errors import (
@@ -63,6 +64,7 @@ CAPABILITY_METHODS: Mapping[str, tuple[str, ...]] = {
     "can_cancel": ("cancel",),
     "learns_rate_limit": ("discover_rate_limit",),
     "manages_stop_list": ("stop_list_contains", "stop_list_add", "stop_list_remove"),
+    "can_find_submissions": ("find_submission",),
 }
 
 
@@ -92,6 +94,9 @@ class Provider(ABC):
     learns_rate_limit: ClassVar[bool] = False
     # The provider keeps its own STOP list that we can read and write (stop_list_*).
     manages_stop_list: ClassVar[bool] = False
+    # The provider's own records tell whether a send whose answer never came reached it
+    # (find_submission; services/reconcile.py, docs/providers.md "Reconciliation").
+    can_find_submissions: ClassVar[bool] = False
     # Features of the send request itself, with no method of their own. The provider holds a
     # send until a time we give (campaign option provider_scheduling):
     can_schedule: ClassVar[bool] = False
@@ -224,7 +229,7 @@ class Provider(ABC):
         answer = self._exchange(request)
         if answer.response is None:
             assert answer.outcome is not None
-            return SendResult(answer.outcome, None, answer.error)
+            return SendResult(answer.outcome, None, answer.error, answered=False)
         return self.parse_send_response(answer.response, batch)
 
     @abstractmethod
@@ -240,7 +245,7 @@ class Provider(ABC):
         answer = self._exchange(self.build_poll_request(provider_ref))
         if answer.response is None:
             assert answer.outcome is not None
-            return PollResult(answer.outcome, description=answer.error)
+            return PollResult(answer.outcome, description=answer.error, answered=False)
         return self.parse_poll_response(answer.response, provider_ref)
 
     def build_poll_request(self, provider_ref: str) -> httpx.Request:
@@ -252,6 +257,12 @@ class Provider(ABC):
     def parse_callback(self, params: Mapping[str, str]) -> list[Report]:
         """Delivery reports pushed to ``/callbacks/<provider>/<account>/<secret>``."""
         raise self._lacks("accepts_callbacks", "sends no delivery-report callbacks")
+
+    def pushed_report_horizon(self) -> timedelta | None:
+        """How long after acceptance a pushed report may still come for a submission that
+        cannot be polled; None when this account is sent none. Past it, recipients without a
+        final report expire (services/pacing.py::report_horizon)."""
+        return self.report_horizon if self.accepts_callbacks else None
 
     def parse_inbound(self, params: Mapping[str, str]) -> list[InboundMessage]:
         """SMS sent to us, pushed to ``/inbound/<provider>/<account>/<secret>``."""
@@ -278,6 +289,11 @@ class Provider(ABC):
 
     def stop_list_remove(self, msisdn: str) -> None:
         raise self._lacks("manages_stop_list", "keeps no STOP list")
+
+    def find_submission(self, probe: SubmissionProbe) -> Placement:
+        """Look for ``probe``'s request in the provider's own records (never raises for the
+        provider's answer: an error is ``Undecided``)."""
+        raise self._lacks("can_find_submissions", "keeps no record we can search for a send")
 
     def _lacks(self, capability: str, what: str) -> CapabilityError:
         return CapabilityError(self.name, capability, what)

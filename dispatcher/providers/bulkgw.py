@@ -100,6 +100,10 @@ class Options(BaseModel):
     strptime format read in the account's timezone unless it carries an offset (default:
     an SMPP receipt's "done date", YYMMDDhhmm); ``report_statuses`` maps further status
     values to recipient statuses, over the SMPP defaults (``bulkgw_codes.REPORT_STATUSES``).
+    ``report_horizon_hours``: how long after acceptance a pushed report may still come; past
+    it, recipients without a final one are ``expired``. The document gives reports no lifetime
+    (section 1.2 "dlr" only asks for one); 48 h covers the latest receipts SMSCs commonly send.
+    Without ``dlr`` no report is asked for, and recipients expire at acceptance.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -114,6 +118,7 @@ class Options(BaseModel):
     report_time: str = "donedate"
     report_time_format: str = "%y%m%d%H%M"
     report_statuses: dict[str, RecipientStatus] = Field(default_factory=dict)
+    report_horizon_hours: float = Field(default=48, gt=0)
 
     @field_validator("report_statuses")
     @classmethod
@@ -340,6 +345,11 @@ class BulkGatewayProvider(Provider):
             message_id=message_id,
         )
         return [report]
+
+    def pushed_report_horizon(self) -> timedelta | None:
+        """Section 1.2 "dlr": no report comes unless the account asks for them; then for
+        ``report_horizon_hours`` (see Options)."""
+        return timedelta(hours=self.options.report_horizon_hours) if self.options.dlr else None
 
     def _report_time(self, params: Mapping[str, str]) -> datetime | None:
         key, fmt = self.options.report_time, self.options.report_time_format

@@ -260,7 +260,14 @@ class EnvoyerProvider(Provider):
         answer, verdict = self._judge(response, codes.POLL_ERRORS)
         if verdict is not None:
             gone = verdict.code == codes.POLL_GONE and verdict.outcome is Outcome.PERMANENT
-            return PollResult(verdict.outcome, (), verdict.code, verdict.description, gone=gone)
+            return PollResult(
+                verdict.outcome,
+                (),
+                verdict.code,
+                verdict.description,
+                gone=gone,
+                rate_limited=verdict.rate_limited,
+            )
         assert answer is not None
         stats = answer.root.find("stats")
         if stats is None:

@@ -4,8 +4,10 @@ Written from sMsmode's document ("HTTP API 1.6", v3.3 in English, with the Frenc
 beside it); "section N" below is a section of that document. The code tables live in
 :mod:`dispatcher.providers.smsmode_codes`. The batch file of personalised campaigns (section
 17) is the adapter's too: its methods are inherited from ``SmsmodeBatchFile``
-(:mod:`dispatcher.providers.smsmode_batchfile`). Callbacks (sections 12 and 13)
-are GETs the provider makes to us, parsed here from their query parameters.
+(:mod:`dispatcher.providers.smsmode_batchfile`), and ``find_submission`` from the list of
+sent messages (section 10) from ``SmsmodeSentList`` (:mod:`dispatcher.providers.smsmode_list`).
+Callbacks (sections 12 and 13) are GETs the provider makes to us, parsed here from their
+query parameters.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from dispatcher.errors import (
 )
 from dispatcher.providers import smsmode_codes as codes
 from dispatcher.providers.smsmode_batchfile import SmsmodeBatchFile
+from dispatcher.providers.smsmode_list import SmsmodeSentList
 
 SEND_PATH = "/http/1.6/sendSMS.do"  # section 3 (and 16 for Unicode)
 REPORT_PATH = "/http/1.6/compteRendu.do"  # section 4
@@ -78,7 +81,7 @@ class SubmissionStatus:
     status: RecipientStatus | None
 
 
-class SmsmodeProvider(SmsmodeBatchFile):
+class SmsmodeProvider(SmsmodeBatchFile, SmsmodeSentList):
     name = "smsmode"
     methods = ("GET", "POST")
     default_method = "POST"  # section 3: only POST takes more than 300 recipients

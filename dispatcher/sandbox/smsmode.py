@@ -31,6 +31,7 @@ from dispatcher.sandbox.smsmode_batchfile import (
     recipient_details,
     submit_batch,
 )
+from dispatcher.sandbox.smsmode_list import LIST, sms_list
 from dispatcher.sandbox.smsmode_params import (
     InvalidParameterError,
     classe_of,
@@ -150,10 +151,11 @@ def _with_query(url: str, query: str) -> str:
 
 
 class SmsmodeEmulator(ProviderEmulator):
-    """sendSMS, sendSMSBatch, compteRendu, smsStatus, credit, deleteSMS, and the callbacks."""
+    """sendSMS, sendSMSBatch, compteRendu, smsStatus, credit, deleteSMS, smsList, and the
+    callbacks."""
 
     name = PROVIDER
-    endpoints = ("send", "report", "status", "credit", "delete", "batch")
+    endpoints = ("send", "report", "status", "credit", "delete", "batch", "list")
     account_settings: ClassVar[Mapping[str, str]] = {"access_token": DEFAULT_TOKEN}
 
     def __init__(self, ctx: SandboxContext) -> None:
@@ -172,6 +174,7 @@ class SmsmodeEmulator(ProviderEmulator):
             ("smsStatus.do", self.status),
             ("credit.do", self.credit),
             ("deleteSMS.do", self.delete),
+            ("smsList.do", self.sms_list),
         ]
         routes = [Route(f"{PREFIX}/{path}", h, methods=["GET", "POST"]) for path, h in handlers]
         # Section 17 uploads a file: POST only (a GET gets HTTP 405).
@@ -239,6 +242,10 @@ class SmsmodeEmulator(ProviderEmulator):
     async def delete(self, request: Request) -> Response:
         """Section 9: by smsID, or the latest SMS sent to ``numero``."""
         return await self._guard(request, "delete", DELETE, self._delete)
+
+    async def sms_list(self, request: Request) -> Response:
+        """Section 10: the account's last ``offset`` messages (:mod:`smsmode_list`)."""
+        return await self._guard(request, "list", LIST, lambda p: sms_list(self.ctx, p, self.zone))
 
     def _send(self, params: dict[str, str], method: str) -> Response:
         ctx = self.ctx

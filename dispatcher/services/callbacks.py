@@ -23,6 +23,7 @@ from dispatcher.errors import CallbackError, CapabilityError, ConfigurationError
 from dispatcher.persistence import batches, campaigns, inbox, reports
 from dispatcher.providers.base import Provider
 from dispatcher.services.deps import Deps
+from dispatcher.services.pacing import first_poll_interval, report_horizon
 from dispatcher.services.track import record_opt_outs, settle_batch
 from dispatcher.settings import Settings
 
@@ -63,7 +64,9 @@ def apply_pushed_reports(
 ) -> CallbackOutcome:
     """Apply reports that name their submission (sMsmode's smsID, with our refClient) or only
     the provider's per-recipient id (the bulk gateway's message id), in ``conn``'s
-    transaction."""
+    transaction. A batch whose recipients these reports made all final is done at once, and
+    its campaign settled: for a push-only account nothing else would close it before its
+    horizon (services/track.py::_await_pushes)."""
     now = deps.clock()
     applied = unmatched = 0
     for (campaign_id, seq), group, batch_id in _targets(deps, conn, adapter, pushed):
@@ -112,8 +115,14 @@ def _targets(
     grouped: dict[tuple[int | None, int], list[Report]] = defaultdict(list)
     for message_id, found in by_message.items():
         grouped[located.get(message_id, (None, 0))].extend(found)
-    targets += [(where, group, None) for where, group in grouped.items()]
+    targets += [(where, group, _batch_at(conn, where)) for where, group in grouped.items()]
     return targets
+
+
+def _batch_at(conn: Connection, where: tuple[int | None, int]) -> int | None:
+    """The id of the batch (campaign, number) that message-id reports were located in."""
+    campaign_id, seq = where
+    return batches.id_at(conn, campaign_id, seq) if campaign_id is not None else None
 
 
 def _reconcile(
@@ -142,6 +151,8 @@ def _reconcile(
     timings = deps.settings.timings
     now = deps.clock()
     first_poll = now + timedelta(seconds=timings.poll_first_delay_seconds)
+    # A report came, so reports do; unpolled, the batch's one step left is its horizon's.
+    until = now + (report_horizon(adapter, timings, polls=adapter.can_poll) or timedelta(0))
     batches.set_state(
         conn,
         batch.id,
@@ -153,10 +164,12 @@ def _reconcile(
         submitted_at=now,
         last_outcome="accepted",
         last_message="reconciled from a delivery report",
-        next_poll_at=first_poll if adapter.can_poll else None,
-        poll_until=now + adapter.report_horizon,
-        poll_interval=max(1, int(timings.poll_first_delay_seconds)),
+        next_poll_at=first_poll if adapter.can_poll else until,
+        poll_until=until,
+        poll_interval=first_poll_interval(timings),
     )
+    # An unknown batch had let its campaign stop for an operator: it moves again.
+    campaigns.finish_if_settled(conn, batch.campaign_id)
     log.info("batch %s reconciled from a callback: provider id %s", batch.id, provider_ref)
     return batches.get_batch(conn, batch.id)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from typing import IO
 
+from sqlalchemy import Connection
+
 from dispatcher.domain.models import CampaignProgress
 from dispatcher.domain.statuses import BatchState, CampaignState, RecipientStatus
 from dispatcher.errors import (
@@ -14,7 +16,8 @@ from dispatcher.errors import (
     NotFoundError,
     ProviderError,
 )
-from dispatcher.persistence import batches, campaigns, recipients
+from dispatcher.persistence import batches, campaigns, recipients, reconcile
+from dispatcher.persistence.reconcile import Reconciliation
 from dispatcher.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -43,21 +46,35 @@ def export_recipients(deps: Deps, campaign_id: int, out: IO[bytes]) -> None:
 
 def pause_campaign(deps: Deps, campaign_id: int) -> None:
     """Batches already sent go on being tracked; pending ones wait (claims need ``running``)."""
-    _move(deps, campaign_id, {CampaignState.RUNNING, CampaignState.SCHEDULED}, CampaignState.PAUSED)
+    with deps.db.transaction() as conn:
+        _move(
+            conn,
+            campaign_id,
+            {CampaignState.RUNNING, CampaignState.SCHEDULED},
+            CampaignState.PAUSED,
+        )
 
 
 def resume_campaign(deps: Deps, campaign_id: int) -> None:
+    """Back to ``running``, settled at once: batches that ended while it was paused leave it
+    ``done`` or ``needs_attention`` rather than running with nothing left to move it."""
     with deps.db.transaction() as conn:
         started = campaigns.has_started(conn, campaign_id)
     to = CampaignState.RUNNING if started else CampaignState.SCHEDULED
-    _move(deps, campaign_id, {CampaignState.PAUSED}, to)
+    with deps.db.transaction() as conn:
+        _move(conn, campaign_id, {CampaignState.PAUSED}, to)
+        if to is CampaignState.RUNNING:
+            campaigns.finish_if_settled(conn, campaign_id)
     if to is CampaignState.SCHEDULED:
         deps.publisher.plan(campaign_id)
 
 
 def cancel_campaign(deps: Deps, campaign_id: int) -> int:
     """Stop what has not left; ask the provider to drop what it holds for later. Returns how
-    many recipients were cancelled, each with its delivery event like any status change."""
+    many recipients were cancelled, each with its delivery event like any status change.
+
+    A ``needs_attention`` campaign can be cancelled too: its held batches are cancelled with
+    their queued recipients; unknown recipients stay unknown (they may have been sent)."""
     with deps.db.transaction() as conn:
         campaign = campaigns.get_campaign(conn, campaign_id, lock=True)
         if campaign.state in (CampaignState.DONE, CampaignState.CANCELLED):
@@ -118,9 +135,16 @@ def _cancel_at_provider(
     return cancelled
 
 
-def resend_batch(deps: Deps, batch_id: int) -> None:
+def resend_batch(deps: Deps, batch_id: int) -> Reconciliation | None:
     """Operator's decision: send an ``unknown`` or ``held`` batch again, accepting that an
-    unknown one may reach some recipients twice."""
+    unknown one may reach some recipients twice. Its campaign (``needs_attention``, or
+    ``done`` from before that state existed) runs again; a cancelled one refuses, since
+    nothing would ever send the batch and its recipients would wait forever.
+
+    An unknown batch is refused while its reconciliation still looks for it at the provider
+    (docs/design-rules.md 1.11), and only its recipients still ``unknown`` go back to the queue:
+    those reconciliation placed are ``submitted`` already. Returns what reconciliation learnt (the
+    evidence the operator decided on), None for a batch that never was unknown."""
     with deps.db.transaction() as conn:
         batch = batches.get_batch(conn, batch_id)
         if batch is None:
@@ -128,6 +152,19 @@ def resend_batch(deps: Deps, batch_id: int) -> None:
         if batch.state not in (BatchState.UNKNOWN, BatchState.HELD):
             raise IllegalTransitionError(
                 f"batch {batch_id} is {batch.state}; only unknown or held batches are re-sent"
+            )
+        found = reconcile.reconciliation(conn, batch_id, lock=True)
+        if batch.state is BatchState.UNKNOWN and found and found.state == "pending":
+            when = f"{found.after:%Y-%m-%d %H:%M:%S %Z}" if found.after else "soon"
+            raise IllegalTransitionError(
+                f"batch {batch_id} is still being looked for in the provider's records "
+                f"(reconciliation; next check at {when}): re-send it only once reconciliation "
+                "has ended unplaced or unsupported"
+            )
+        campaign = campaigns.get_campaign(conn, batch.campaign_id, lock=True)
+        if campaign.state is CampaignState.CANCELLED:
+            raise IllegalTransitionError(
+                f"campaign {campaign.id} is cancelled; its batches are not re-sent"
             )
         recipients.set_batch_status(
             conn,
@@ -148,15 +185,20 @@ def resend_batch(deps: Deps, batch_id: int) -> None:
             due_at=deps.clock(),
         )
         campaigns.move(
-            conn, batch.campaign_id, from_states={CampaignState.DONE}, to=CampaignState.RUNNING
+            conn,
+            batch.campaign_id,
+            from_states={CampaignState.DONE, CampaignState.NEEDS_ATTENTION},
+            to=CampaignState.RUNNING,
         )
     deps.publisher.submit([batch_id])
+    return found if found is not None and found.state is not None else None
 
 
-def _move(deps: Deps, campaign_id: int, from_states: set[CampaignState], to: CampaignState) -> None:
-    with deps.db.transaction() as conn:
-        campaign = campaigns.get_campaign(conn, campaign_id)
-        if not campaigns.move(conn, campaign_id, from_states=from_states, to=to):
-            raise IllegalTransitionError(
-                f"campaign {campaign_id} is {campaign.state}; cannot become {to}"
-            )
+def _move(
+    conn: Connection, campaign_id: int, from_states: set[CampaignState], to: CampaignState
+) -> None:
+    campaign = campaigns.get_campaign(conn, campaign_id)
+    if not campaigns.move(conn, campaign_id, from_states=from_states, to=to):
+        raise IllegalTransitionError(
+            f"campaign {campaign_id} is {campaign.state}; cannot become {to}"
+        )

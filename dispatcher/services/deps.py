@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from dispatcher.breaker import Breaker, MemoryBreaker
 from dispatcher.cache import MemoryCache, SharedCache
 from dispatcher.persistence.database import Database
 from dispatcher.providers.base import Provider
@@ -42,5 +43,7 @@ class Deps:
     limiter: RateLimiter
     adapters: Callable[[str], Provider]  # account name -> adapter
     cache: SharedCache = field(default_factory=MemoryCache)
+    # The circuit breaker per provider account; shared through Redis in a real process.
+    breaker: Breaker = field(default_factory=MemoryBreaker)
     clock: Callable[[], datetime] = utcnow
     worker: str = field(default_factory=worker_name)

@@ -86,12 +86,16 @@ class CostCounter:
 
 
 BALANCE_FOR_SECONDS = 60
+# enqueue waits on this question, so it is short: a slow or dead provider costs a campaign its
+# balance check (the estimate says why), never the producer's time.
+BALANCE_ASK_SECONDS = 1.0
+FAILED_FOR_SECONDS = 60  # a provider that did not answer is not asked again for a minute
 
 
 def known_balance(deps: Deps, adapter: Provider) -> tuple[Decimal | None, str]:
     """The account's balance asked of the provider (at most once a minute, within its request
-    limit), else the last one a provider reported (SMSFactor's send answers), else None with
-    the reason."""
+    limit, in about a second), else the last one a provider reported (SMSFactor's send
+    answers), else None with the reason."""
     account = adapter.account
     if not account.check_balance:
         return (
@@ -106,12 +110,29 @@ def known_balance(deps: Deps, adapter: Provider) -> tuple[Decimal | None, str]:
     recent = deps.cache.get(f"balance-asked:{account.name}")
     if recent is not None:
         return Decimal(recent), "asked of the provider less than a minute ago"
-    if limits.take_slot(deps, adapter) > 0:
-        return None, "not asked: the account's request limit is reached"
+    skipped = _not_asking(deps, adapter)
+    if skipped:
+        return None, f"not asked: {skipped}"
     try:
-        balance = adapter.balance()
-        deps.cache.set(f"balance-asked:{account.name}", str(balance), BALANCE_FOR_SECONDS)
-        return balance, ""
+        balance = limits.bounded(adapter, BALANCE_ASK_SECONDS).balance()
     except ProviderError as exc:
-        log.warning("balance of %s unknown: %s", adapter.account.name, exc)
-        return None, f"could not be read: {exc}"
+        log.warning("balance of %s unknown: %s", account.name, exc)
+        deps.cache.set(f"balance-failed:{account.name}", str(exc), FAILED_FOR_SECONDS)
+        return None, f"could not be read (asked for {BALANCE_ASK_SECONDS:g} s at most): {exc}"
+    deps.cache.set(f"balance-asked:{account.name}", str(balance), BALANCE_FOR_SECONDS)
+    return balance, ""
+
+
+def _not_asking(deps: Deps, adapter: Provider) -> str | None:
+    """Why the balance is not worth asking now, if it is not: the provider is known to be
+    down, or did not answer a minute ago, or the account's request limit is reached."""
+    name = adapter.account.name
+    breaker = deps.breaker.state(name)
+    if breaker.is_open:
+        return f"the provider is not answering (circuit open): {breaker.last_error}"
+    failed = deps.cache.get(f"balance-failed:{name}")
+    if failed is not None:
+        return f"asking failed less than a minute ago ({failed})"
+    if limits.take_slot(deps, adapter, discover=False) > 0:
+        return "the account's request limit is reached"
+    return None

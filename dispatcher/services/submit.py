@@ -3,23 +3,33 @@
     claim (pending -> claimed, committed)       a duplicate task stops here
     outside its campaign's send window          hand back, due when the window opens
     read recipients, build the request          nothing has left yet: safe to hand back
+    ask the account's circuit breaker           open: hand back, due at the next probe (paced)
     take a rate-limit token                     none free: hand back with a due time
     mark sending (claimed -> sending, committed)
-    HTTP request
-    record: accepted -> submitted (polls start) | transient -> pending with backoff, or held
+    HTTP request                                the answer is told to the breaker
+    record: accepted -> submitted (polls start; push-only: pushed reports until the horizon)
+            transient -> pending with a growing backoff, the attempt given back
             permanent -> failed | unknown -> unknown (never re-sent automatically)
 
+A transient answer proves nothing was sent, so it never uses a batch up (docs/design-rules.md
+1.9): the batch waits and is sent when the provider answers again, and only the campaign's send
+deadline (services/maintenance.py::reap) ends the wait, failing its recipients with the last answer.
 A worker that dies between "mark sending" and "record" leaves the batch in ``sending``; the
 reaper turns it into ``unknown`` when its lease ends.
+
+The claim, "mark sending" and the record are retried across a database restart
+(``Database.run``, ``db_retry_seconds``, which the send lease includes), each written to
+recognise its own commit if the acknowledgement was lost. An answer that still cannot be
+written is kept as evidence (services/evidence.py) and the reaper records it from there.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy import Connection
 
@@ -30,9 +40,10 @@ from dispatcher.domain.window import SendWindow
 from dispatcher.errors import ConfigurationError
 from dispatcher.persistence import batches, campaigns, recipients, reports
 from dispatcher.providers.base import Provider
-from dispatcher.services import limits
+from dispatcher.services import evidence, limits, outage
 from dispatcher.services.callbacks import callback_url
 from dispatcher.services.deps import Deps
+from dispatcher.services.pacing import backoff, first_poll_interval, report_horizon
 from dispatcher.settings import Timings
 
 log = logging.getLogger(__name__)
@@ -47,6 +58,7 @@ class SubmitStep(StrEnum):
     OUTSIDE_WINDOW = "outside-window"
     EMPTY = "empty"
     RATE_LIMITED = "rate-limited"
+    PACED = "paced"  # the account's circuit breaker is open: the batch waits, uncounted
     HELD = "held"
     LOST_CLAIM = "lost-claim"
     ACCEPTED = "accepted"
@@ -57,24 +69,25 @@ class SubmitStep(StrEnum):
 
 def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
     timings = deps.settings.timings
-    with deps.db.transaction() as conn:
-        batch = batches.claim(
-            conn, batch_id, deps.worker, _seconds(timings.claim_lease_seconds), deps.clock()
-        )
-        if batch is None:
-            return SubmitStep.NOT_CLAIMABLE
-        campaign = campaigns.get_campaign(conn, batch.campaign_id)
-        rows = recipients.batch_recipients(conn, campaign.id, batch.seq)
-        if not rows:
-            batches.set_state(conn, batch.id, BatchState.DONE, from_states={BatchState.CLAIMED})
-            campaigns.finish_if_settled(conn, campaign.id)
-            return SubmitStep.EMPTY
+    claimed = deps.db.run(partial(_claim, deps, batch_id), retry_for=timings.db_retry_seconds)
+    if claimed is None:
+        return SubmitStep.NOT_CLAIMABLE
+    batch, campaign, rows = claimed
+    if not rows:
+        return SubmitStep.EMPTY
 
     window = campaign.options.window
     if window and not SendWindow.parse(window).is_open(now := deps.clock()):
         opens = SendWindow.parse(window).next_open(now)
         with deps.db.transaction() as conn:
-            batches.release(conn, batch.id, deps.worker, opens, reason=f"send window {window}")
+            batches.release(
+                conn,
+                batch.id,
+                deps.worker,
+                opens,
+                reason=f"send window {window}",
+                waiting_for=batches.WAITING_FOR_WINDOW,
+            )
         return SubmitStep.OUTSIDE_WINDOW
 
     adapter = deps.adapters(campaign.account)
@@ -84,20 +97,45 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
     except ConfigurationError as exc:
         return _hold(deps, batch, str(exc))
 
+    holder = f"{deps.worker} batch {batch.id}"
+    gate = outage.admit(deps, adapter, holder)  # before the token: a paced batch wastes none
+    if not gate.allow:
+        with deps.db.transaction() as conn:
+            batches.release(
+                conn,
+                batch.id,
+                deps.worker,
+                outage.paced_until(deps, gate),
+                reason=outage.reason(gate),
+                waiting_for=batches.WAITING_FOR_BREAKER,
+            )
+        return SubmitStep.PACED
+
     wait = limits.take_slot(deps, adapter)
     if wait > 0:
+        outage.release(deps, adapter, holder)
         with deps.db.transaction() as conn:
             batches.release(
                 conn, batch.id, deps.worker, deps.clock() + _seconds(wait), reason="rate limit"
             )
         return SubmitStep.RATE_LIMITED
 
-    with deps.db.transaction() as conn:
-        attempt = batches.mark_sending(conn, batch.id, deps.worker, _send_lease(adapter, timings))
+    mark = partial(
+        batches.mark_sending,
+        batch_id=batch.id,
+        worker=deps.worker,
+        lease=_send_lease(adapter, timings),
+        claimed_attempts=batch.attempts,
+    )
+    attempt = deps.db.run(mark, retry_for=timings.db_retry_seconds)
     if attempt is None:  # the reaper took the claim back: someone else may send it
+        outage.release(deps, adapter, holder)
         return SubmitStep.LOST_CLAIM
 
     result = adapter.execute_send(request, outbound)
+    resumed = outage.tell(
+        deps, adapter, holder, outage.judge_send(result), result.code, result.description
+    )
     log.info(
         "batch %s (campaign %s, %s recipients) attempt %s: %s %s %s",
         batch.id,
@@ -108,10 +146,69 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
         result.code or "-",
         result.description,
     )
-    with deps.db.transaction() as conn:
+    step = record_answer(deps, campaign, batch, attempt, result, adapter)
+    if resumed:  # this answer closed the account's breaker: what waited on it goes now
+        outage.wake(deps, adapter.account.name)
+    return step
+
+
+def _claim(
+    deps: Deps, batch_id: int, conn: Connection
+) -> tuple[Batch, Campaign, list[tuple[int, str, str | None]]] | None:
+    """The claim and what the send needs, in one unit of work; an empty batch is done at once.
+    Retried across a database restart: ``batches.claim`` takes this worker's own claim again."""
+    lease = _seconds(deps.settings.timings.claim_lease_seconds)
+    batch = batches.claim(conn, batch_id, deps.worker, lease, deps.clock())
+    if batch is None:
+        return None
+    campaign = campaigns.get_campaign(conn, batch.campaign_id)
+    rows = recipients.batch_recipients(conn, campaign.id, batch.seq)
+    if not rows:
+        batches.set_state(conn, batch.id, BatchState.DONE, from_states={BatchState.CLAIMED})
+        campaigns.finish_if_settled(conn, campaign.id)
+    return batch, campaign, rows
+
+
+def record_answer(
+    deps: Deps,
+    campaign: Campaign,
+    batch: Batch,
+    attempt: int,
+    result: SendResult,
+    adapter: Provider,
+) -> SubmitStep:
+    """Record the provider's answer and settle the campaign, retried across a database restart
+    for ``db_retry_seconds``: the request cannot be taken back, and its answer (the provider's
+    reference above all) is the only proof of what it did. Safe to run again after a commit
+    whose acknowledgement was lost: every batch statement is conditional on the sender's
+    ``sending`` row (``batches._AFTER_SEND``) and every recipient statement on a status the
+    first commit already moved past. If it still cannot be written, the answer is kept as
+    evidence for the reaper (services/evidence.py) and the error raised."""
+
+    def work(conn: Connection) -> SubmitStep:
         step = _record(deps, conn, campaign, batch, attempt, result, adapter)
         campaigns.finish_if_settled(conn, campaign.id)
-    return step
+        return step
+
+    try:
+        return deps.db.run(work, retry_for=deps.settings.timings.db_retry_seconds)
+    except Exception:
+        evidence.keep(deps, evidence.Evidence(batch.id, attempt, deps.worker, result))
+        raise
+
+
+def replay(deps: Deps, kept: evidence.Evidence) -> SubmitStep:
+    """Record an answer its sender kept as evidence, as that sender would have (its worker
+    name is what the ``sending`` row must still show); the reaper calls this once the send's
+    lease has ended."""
+    with deps.db.transaction() as conn:
+        batch = batches.get_batch(conn, kept.batch_id)
+        if batch is None:
+            raise LookupError(f"batch {kept.batch_id} of a kept answer does not exist")
+        campaign = campaigns.get_campaign(conn, batch.campaign_id)
+    sender = replace(deps, worker=kept.worker)
+    adapter = deps.adapters(campaign.account)
+    return record_answer(sender, campaign, batch, kept.attempt, kept.result, adapter)
 
 
 def _outbound(
@@ -175,30 +272,31 @@ def _record(
             conn,
             batch.id,
             attempt,
+            worker=deps.worker,
             due_at=now + _seconds(delay),
             code=code,
             message=f"provider's request limit: {message}",
-            count_attempt=False,
+            waiting_for=batches.WAITING_FOR_RATE,
         )
         return SubmitStep.RATE_LIMITED
     if result.outcome is Outcome.ACCEPTED:
         polls = adapter.can_poll and result.provider_ref is not None
-        horizon = (
-            timedelta(hours=timings.poll_horizon_hours)
-            if timings.poll_horizon_hours
-            else adapter.report_horizon
-        )
+        horizon = report_horizon(adapter, timings, polls=polls)
         start = max(now, campaign.send_at) if campaign.options.provider_scheduling else now
+        until = start + horizon if horizon is not None else None
         batches.record_accepted(
             conn,
             batch.id,
             attempt,
+            worker=deps.worker,
             provider_ref=result.provider_ref,
             code=code,
             message=message,
-            first_poll=start + _seconds(timings.poll_first_delay_seconds) if polls else None,
-            poll_until=start + horizon if polls else None,
-            poll_interval=int(timings.poll_first_delay_seconds) or 1,
+            # Unpolled (push-only), its one step left is the horizon's (services/track.py::
+            # _await_pushes), unless pushed reports make every recipient final before it.
+            first_poll=start + _seconds(timings.poll_first_delay_seconds) if polls else until,
+            poll_until=until,
+            poll_interval=first_poll_interval(timings),
         )
         recipients.set_batch_status(
             conn,
@@ -209,32 +307,33 @@ def _record(
             log_events=False,
             stamp=False,
         )
-        if not polls:
-            # No report will come: the batch's work is done once the provider has it.
-            batches.finish(conn, batch.id, "accepted; no polling (reports, if any, come pushed)")
+        if horizon is None:
+            _expire_at_acceptance(conn, campaign, batch, now)
         return SubmitStep.ACCEPTED
-    if result.outcome is Outcome.TRANSIENT and attempt < timings.submit_max_attempts:
-        delay = result.retry_after if result.retry_after is not None else backoff(attempt, timings)
-        batches.record_retry(
-            conn, batch.id, attempt, due_at=now + _seconds(delay), code=code, message=message
-        )
-        return SubmitStep.RETRY
     if result.outcome is Outcome.TRANSIENT:
-        batches.record_stopped(
+        # Paced, never counted: however long the provider is down, the batch waits (its
+        # ``retries`` grow the backoff up to its cap) until it answers or the deadline comes.
+        delay = (
+            result.retry_after
+            if result.retry_after is not None
+            else backoff(batch.retries + 1, timings)
+        )
+        batches.record_retry(
             conn,
             batch.id,
             attempt,
-            state=BatchState.HELD,
-            outcome=result.outcome.value,
+            worker=deps.worker,
+            due_at=now + _seconds(delay),
             code=code,
-            message=f"gave up after {attempt} attempts: {message}",
+            message=message,
         )
-        return SubmitStep.HELD
+        return SubmitStep.RETRY
     batch_state, recipient_status, from_statuses, step = _STOPPED[result.outcome]
     batches.record_stopped(
         conn,
         batch.id,
         attempt,
+        worker=deps.worker,
         state=batch_state,
         outcome=result.outcome.value,
         code=code,
@@ -250,6 +349,18 @@ def _record(
         description=message,
     )
     return step
+
+
+def _expire_at_acceptance(
+    conn: Connection, campaign: Campaign, batch: Batch, now: datetime
+) -> None:
+    """No report will ever come (the account asks for none: the bulk gateway without ``dlr``),
+    so the horizon is the acceptance itself: the recipients expire now, each with an event,
+    rather than end their campaign still ``submitted`` (docs/design-rules.md 1.10)."""
+    expired = recipients.expire_batch(conn, campaign.id, batch.seq, at=now, source="horizon")
+    batches.finish(
+        conn, batch.id, f"accepted; no delivery report is asked for: {expired} recipient(s) expired"
+    )
 
 
 # Where sending stops without acceptance: the batch's state, its recipients' status, which
@@ -281,12 +392,6 @@ def batch_outcome(result: SendResult) -> Outcome:
     return Outcome.PERMANENT
 
 
-def backoff(attempt: int, timings: Timings) -> float:
-    """Capped exponential backoff with equal jitter: half fixed, half random."""
-    ceiling = min(timings.retry_cap_seconds, timings.retry_base_seconds * 2.0 ** (attempt - 1))
-    return float(ceiling / 2 + random.uniform(0, ceiling / 2))
-
-
 def _hold(deps: Deps, batch: Batch, reason: str) -> SubmitStep:
     with deps.db.transaction() as conn:
         batches.set_state(
@@ -311,6 +416,7 @@ def _send_lease(adapter: Provider, timings: Timings) -> timedelta:
         + account.read_timeout
         + adapter.retry_seconds
         + timings.send_lease_margin_seconds
+        + timings.db_retry_seconds  # the answer's write may retry that long: never reap it
     )
 
 

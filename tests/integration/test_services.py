@@ -92,6 +92,7 @@ def test_a_transient_answer_schedules_a_retry_in_postgres_not_on_the_broker(worl
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.RETRY
     batch = _batch(world, batch_id)
     assert (batch["state"], batch["last_code"], batch["published_at"]) == ("pending", "50", None)
+    assert (batch["attempts"], batch["retries"]) == (0, 1)  # paced, not counted
     assert batch["due_at"] > datetime.now(UTC)
     assert _statuses(world, campaign_id) == {"queued"}
 
@@ -102,7 +103,9 @@ def test_an_unknown_outcome_marks_batch_and_recipients_unknown(world: World) -> 
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.UNKNOWN
     assert _batch(world, batch_id)["state"] == "unknown"
     assert _statuses(world, campaign_id) == {"unknown"}
-    assert maintenance.sweep(world.deps).batches_published == 0
+    world.publisher.submitted.clear()
+    maintenance.sweep(world.deps)
+    assert batch_id not in world.publisher.submitted
 
 
 def test_a_batch_over_the_limit_is_held_for_an_operator_without_a_request(world: World) -> None:

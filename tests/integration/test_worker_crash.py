@@ -1,5 +1,6 @@
 """A worker killed (SIGKILL, as a crash or the OOM killer would) while its request is in
-flight: the batch was possibly sent, so the reaper marks it unknown and nothing re-sends it."""
+flight: the batch was possibly sent, so the reaper marks it unknown and nothing re-sends it;
+reconciliation then finds it in sMsmode's list of sent messages, and it is tracked."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.integration
 
 
-def test_a_batch_whose_worker_died_while_sending_becomes_unknown_and_is_not_resent(
+def test_a_batch_whose_worker_died_while_sending_is_never_resent_and_is_found_at_the_provider(
     deps: Deps, stack: LocalStack, sandbox: httpx.Client, marker: str
 ) -> None:
     fault_on_send(sandbox, marker, {"type": "accept_then_timeout", "delay": 30})
@@ -40,16 +41,23 @@ def test_a_batch_whose_worker_died_while_sending_becomes_unknown_and_is_not_rese
     workers = [p for p in stack.processes if p.name.startswith("worker") and p.alive()]
     for worker in workers:
         worker.kill()
+    killed = time.monotonic()
     stack.start_worker(f"worker-after-crash-{marker}")
 
-    wait_until(lambda: batch_states(deps, campaign_id) == ["unknown"], timeout=40, what="reaper")
+    # The reaper makes it unknown (the evidence's first entry), then reconciliation places it.
+    wait_until(
+        lambda: [b["reconcile_state"] for b in batches_of(deps, campaign_id)] == ["placed"],
+        timeout=60,
+        what="reaper, then reconciliation",
+    )
+    print(f"\nworker killed while sending: batch placed {time.monotonic() - killed:.1f} s later")
     time.sleep(3)  # several sweeps: none may send the batch again
 
     (batch,) = batches_of(deps, campaign_id)
-    assert (batch["state"], batch["attempts"], batch["last_message"]) == (
+    (accepted,) = submissions(sandbox, marker)
+    assert (batch["provider_ref"], batch["attempts"]) == (accepted["id"], 1)
+    assert (batch["evidence"][0]["event"], batch["evidence"][0]["reason"]) == (
         "unknown",
-        1,
         "worker lost while sending",
     )
-    assert {r["status"] for r in recipient_rows(deps, campaign_id)} == {"unknown"}
-    assert len(submissions(sandbox, marker)) == 1
+    assert "unknown" not in {r["status"] for r in recipient_rows(deps, campaign_id)}

@@ -6,7 +6,8 @@ import pytest
 
 from dispatcher.domain.models import RecipientResult, SendResult
 from dispatcher.domain.statuses import Outcome
-from dispatcher.services.submit import backoff, batch_outcome
+from dispatcher.services.pacing import backoff
+from dispatcher.services.submit import batch_outcome
 from dispatcher.settings import Timings
 
 A, T, P, U = Outcome.ACCEPTED, Outcome.TRANSIENT, Outcome.PERMANENT, Outcome.UNKNOWN

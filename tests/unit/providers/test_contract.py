@@ -11,6 +11,7 @@ import pytest
 
 from dispatcher.domain.models import OutboundBatch
 from dispatcher.domain.options import CampaignOptions
+from dispatcher.domain.placement import SubmissionProbe
 from dispatcher.domain.statuses import Outcome
 from dispatcher.domain.text import Encoding
 from dispatcher.errors import BatchTooLargeError, CapabilityError, ConfigurationError
@@ -171,6 +172,16 @@ CAPABILITY_CALLS: dict[str, tuple[object, ...]] = {
     "stop_list_contains": ("33600000000",),
     "stop_list_add": ("33600000000",),
     "stop_list_remove": ("33600000000",),
+    "find_submission": (
+        SubmissionProbe(
+            batch_id=1,
+            client_ref="b1",
+            text="Hello",
+            msisdns=["33600000000"],
+            sent_after=datetime(2024, 1, 1, tzinfo=UTC),
+            sent_before=datetime(2024, 1, 1, 0, 1, tzinfo=UTC),
+        ),
+    ),
 }
 
 

@@ -37,6 +37,7 @@ def test_stats_list_every_counter_from_the_start(client: TestClient) -> None:
             "smsmode.credit": 0,
             "smsmode.delete": 0,
             "smsmode.batch": 0,
+            "smsmode.list": 0,
             "smsmode.callbacks_sent": 0,
             "smsmode.callbacks_failed": 0,
         },
