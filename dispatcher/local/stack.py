@@ -170,8 +170,11 @@ class LocalStack:
         ]
         return self._start(name, argv, log_contains(" ready."))
 
-    def start_beat(self) -> ManagedProcess:
-        schedule = self.options.data_dir / "beat-schedule"
+    def start_beat(self, name: str = "beat") -> ManagedProcess:
+        """A Celery beat named ``name`` (its log file), with a schedule file of its own so that
+        a second one can run beside it: two beats, as a botched deploy leaves, must only
+        publish the periodic jobs twice, which every job tolerates (the fault suite runs so)."""
+        schedule = self.options.data_dir / f"{name}-schedule"
         argv = [
             python(),
             "-m",
@@ -184,7 +187,7 @@ class LocalStack:
             "-l",
             "INFO",
         ]
-        return self._start("beat", argv, log_contains("beat: Starting"))
+        return self._start(name, argv, log_contains("beat: Starting"))
 
     def sandbox_account_env(self, account: str, extra: Mapping[str, str]) -> dict[str, str]:
         """Settings that point an account at the sandbox: its emulator's default account, and
