@@ -43,6 +43,7 @@ from dispatcher.errors import (
 
 if TYPE_CHECKING:
     from dispatcher.services.deps import Deps
+    from dispatcher.services.enqueue import CampaignRequest
     from dispatcher.services.estimate import Estimate
 
 __all__ = [
@@ -110,19 +111,19 @@ def enqueue_campaign(
     with its type and default. An unknown or ill-typed option is a problem like any other.
     Raises CampaignValidationError naming every problem; nothing is written then.
     """
-    from dispatcher.services.enqueue import CampaignRequest, enqueue
+    from dispatcher.services.enqueue import enqueue
 
-    request = CampaignRequest(
+    request = _request(
         account=account,
         text=text,
         recipients=recipients,
         sender=sender,
         send_at=send_at,
         idempotency_key=idempotency_key,
-        kind=CampaignKind(kind),
+        kind=kind,
         invalid=invalid,
         default_region=default_region,
-        options=dict(options or {}),
+        options=options,
     )
     return enqueue(_deps(deps), request)
 
@@ -143,14 +144,28 @@ def estimate_campaign(
     """What ``enqueue_campaign`` would do, without doing it: recipients kept and dropped (by
     reason), each distinct text's encoding and parts, the credits needed, the provider's
     balance and whether it suffices. Raises the same CampaignValidationError."""
-    from dispatcher.services.enqueue import CampaignRequest, estimate
+    from dispatcher.services.enqueue import estimate
 
-    request = CampaignRequest(
+    request = _request(
         account=account, text=text, recipients=recipients, sender=sender, send_at=send_at,
-        kind=CampaignKind(kind), invalid=invalid, default_region=default_region,
-        options=dict(options or {}),
+        kind=kind, invalid=invalid, default_region=default_region, options=options,
     )  # fmt: skip
     return estimate(_deps(deps), request)
+
+
+def _request(**given: Any) -> CampaignRequest:
+    """The caller's arguments as a request, or CampaignValidationError naming each bad one:
+    ``recipients=42`` or ``kind="promo"`` is a problem like any other, never a TypeError."""
+    from dispatcher.domain.inputs import request_problems
+    from dispatcher.services.enqueue import CampaignRequest
+
+    if given["options"] is None:
+        given["options"] = {}
+    if problems := request_problems(given):
+        raise CampaignValidationError(problems)
+    return CampaignRequest(
+        **{**given, "kind": CampaignKind(given["kind"]), "options": dict(given["options"])}
+    )
 
 
 def campaign_status(campaign_id: int, *, deps: Deps | None = None) -> CampaignProgress:

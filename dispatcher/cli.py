@@ -132,7 +132,7 @@ def api(host: str, port: int) -> None:
     "path",
     required=True,
     type=click.Path(exists=True, path_type=Path),
-    help="CSV file with a number column (or one number per line).",
+    help="CSV file with a number column (or one number per line); *.jsonl: JSON Lines.",
 )
 @click.option("--sender")
 @click.option("--send-at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"]))
@@ -175,7 +175,13 @@ def enqueue(
 @cli.command()
 @click.option("--account", required=True)
 @click.option("--text", "message", required=True)
-@click.option("--recipients", "path", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--recipients",
+    "path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="CSV file, or JSON Lines if its name ends in .jsonl.",
+)
 @click.option("--sender")
 @click.option("--kind", type=click.Choice(["notification", "marketing"]), default="notification")
 @click.option("--drop-invalid", is_flag=True)
@@ -196,12 +202,15 @@ def estimate(account: str, message: str, path: Path, sender: str | None, kind: s
 
 
 def _options(items: tuple[str, ...]) -> dict[str, object]:
-    """key=value pairs: digits become numbers, true/false booleans."""
+    """key=value pairs: digits become numbers, true/false booleans; everything else stays text,
+    checked with the campaign (``domain.inputs``). Only ASCII digits, and few: ``int("²")``
+    and a 5,000-digit ``int`` raise ValueError."""
     options: dict[str, object] = {}
     for item in items:
         key, _, value = item.partition("=")
         flags = {"true": True, "false": False}
-        options[key] = int(value) if value.isdigit() else flags.get(value.lower(), value)
+        number = value.isascii() and value.isdigit() and len(value) <= 18
+        options[key] = int(value) if number else flags.get(value.lower(), value)
     return options
 
 
@@ -368,6 +377,46 @@ def optout_push(account: str, numbers: tuple[str, ...]) -> None:
     from dispatcher.services.opt_outs import push_to_provider
 
     click.echo(f"{push_to_provider(default_deps(), account, numbers)} pushed to {account}")
+
+
+@cli.group(name="api-key")
+def api_key() -> None:
+    """Producers' keys for the HTTP service: named, stored only as a digest."""
+
+
+@api_key.command(name="create")
+@click.argument("name")
+def api_key_create(name: str) -> None:
+    """Make a key named NAME and print it: this is the only time it is shown."""
+    from dispatcher.runtime import default_deps
+    from dispatcher.services.api_keys import create_key
+
+    key = create_key(default_deps(), name)
+    click.echo(key)
+    click.echo(f"API key {name!r} created: send it as 'Authorization: Bearer <key>'. It is "
+               "stored only as a digest and cannot be shown again.", err=True)  # fmt: skip
+
+
+@api_key.command(name="list")
+def api_key_list() -> None:
+    """Every key's name, creation and revocation (never the key)."""
+    from dispatcher.runtime import default_deps
+    from dispatcher.services.api_keys import list_keys
+
+    for key in list_keys(default_deps()):
+        revoked = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "live"
+        click.echo(f"{key.name}\tcreated {key.created_at.isoformat()}\t{revoked}")
+
+
+@api_key.command(name="revoke")
+@click.argument("name")
+def api_key_revoke(name: str) -> None:
+    """Refuse the key named NAME from now on (its name is never given to another key)."""
+    from dispatcher.runtime import default_deps
+    from dispatcher.services.api_keys import revoke_key
+
+    revoke_key(default_deps(), name)
+    click.echo(f"API key {name!r} revoked")
 
 
 def _report_change(verb: str, count: int, invalid: list[tuple[int, str, str]]) -> None:

@@ -11,7 +11,7 @@ import re
 
 _PATTERNS = (
     re.compile(
-        r"(?i)((?:accessToken|password|passwd|pwd|api_?key|token|login|username)=)[^&\s'\"]+"
+        r"(?i)((?:accessToken|password|passwd|pwd|api_?key|token|login|username)=)[^&\s'\"<]+"
     ),
     re.compile(r"(/callbacks/[^/\s]+/[^/\s]+/)[^/\s?'\"]+"),
     re.compile(r"(?i)(authorization:\s*\w+\s+)\S+"),

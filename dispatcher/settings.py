@@ -168,6 +168,9 @@ class Timings(BaseModel):
     reconcile_confirm_seconds: float = Field(default=60.0, ge=0)
     reconcile_retry_seconds: float = Field(default=30.0, gt=0)
     reconcile_give_up_hours: float = Field(default=6.0, gt=0)
+    # Pushed reports naming a message id no recipient has are kept this long for the
+    # reconciler (services/reconcile_pushed.py); keep it above every REPORT_HORIZON_HOURS.
+    pushed_report_retention_hours: float = Field(default=72.0, gt=0)
 
 
 class Settings(BaseSettings):

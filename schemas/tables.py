@@ -18,6 +18,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     Table,
@@ -57,6 +58,11 @@ campaigns = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    # The name of the API key whose request created it; NULL from the CLI or Python (0018).
+    Column("created_by", Text),
+    # The SHA-256 of the producer's rows (domain/recipient_digest.py), which a repeated
+    # idempotency key's list must match; NULL for campaigns stored before 0020.
+    Column("recipients_digest", Text),
     CheckConstraint(
         # needs_attention: migration 0015
         "state in ('scheduled','running','paused','needs_attention','done','cancelled')",
@@ -153,6 +159,8 @@ Index(
     recipients.c.provider_message_id,
     postgresql_where=text("provider_message_id IS NOT NULL"),
 )
+# Only unknown recipients: "another unknown send to this number?" stays small (0017).
+Index("recipients_unknown_msisdn", recipients.c.msisdn, postgresql_where=text("status = 'unknown'"))
 
 delivery_events = Table(
     "delivery_events",
@@ -222,4 +230,40 @@ provider_limits = Table(
     Column("account", Text, primary_key=True),
     Column("rate", Text, nullable=False),  # "3 per 60 minutes"
     Column("learnt_at", DateTime(timezone=True), nullable=False),
+)
+
+# Pushed reports naming a message id no recipient has, kept for reconciliation (0017):
+# services/reconcile_pushed.py.
+unmatched_reports = Table(
+    "unmatched_reports",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("account", Text, nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("destination", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("raw_code", Text, nullable=False),
+    Column("raw_text", Text, nullable=False, server_default=text("''")),
+    Column("occurred_at", DateTime(timezone=True)),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+Index(
+    "unmatched_reports_destination",
+    unmatched_reports.c.account,
+    unmatched_reports.c.destination,
+    unmatched_reports.c.submitted_at,
+)
+Index("unmatched_reports_received", unmatched_reports.c.received_at)
+
+# Producers' API keys, by name; only the SHA-256 digest of each key is kept (0018).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("key_hash", LargeBinary, nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("revoked_at", DateTime(timezone=True)),
+    CheckConstraint("octet_length(key_hash) = 32", name="api_key_hash_length"),
 )

@@ -10,7 +10,8 @@
                                                             (callbacks.py)
     GET  /health                                            (health.py)
 
-Producer tokens come from ``DISPATCHER_API_TOKENS`` (auth.py); a callback is accepted only
+Producers send a named API key as a bearer token (auth.py; ``DISPATCHER_API_TOKENS`` too,
+hashed here at start); a callback is accepted only
 with the account's ``callback_secret`` in its path. Handlers take the wiring and the callback
 inbox from the application's state (state.py); the inbox's writer runs for the application's
 lifetime.
@@ -21,12 +22,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from dispatcher.api import callbacks, campaigns, health
+from dispatcher.api.auth import install_settings_keys
 from dispatcher.api.inbox import CallbackInbox
 from dispatcher.api.state import inbox, install
 from dispatcher.persistence.database import libpq_url
+from dispatcher.services.api_keys import settings_keys
 from dispatcher.services.deps import Deps
 
 
@@ -38,9 +44,21 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
     app = Starlette(
         lifespan=_lifespan,
         routes=[*health.ROUTES, *campaigns.ROUTES, *callbacks.ROUTES],
+        exception_handlers={DBAPIError: _database_unavailable},
     )
     install(app, deps_factory, CallbackInbox(libpq_url(deps_factory().db.url)))
+    install_settings_keys(app, settings_keys(deps_factory().settings))
     return app
+
+
+async def _database_unavailable(_: Request, exc: Exception) -> Response:
+    """PostgreSQL unreachable (restarting, say): 503 so the caller tries again, never a 500
+    carrying a driver's message."""
+    return JSONResponse(
+        {"error": "the database is unavailable; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 @contextlib.asynccontextmanager

@@ -1,37 +1,75 @@
-"""Producers' bearer tokens: every route of the producer API is wrapped in ``producer_only``.
+"""Producers' API keys: every route of the producer API is wrapped in ``producer_only``.
 
-Tokens come from ``DISPATCHER_API_TOKENS`` and are compared in constant time, each one, so
-the answer's timing tells nothing about how much of a guess was right. Provider callbacks do
-not come here: they prove themselves with the account's secret in their path (callbacks.py).
+A request proves itself with ``Authorization: Bearer <key>`` (RFC 6750 section 2.1: the
+scheme in any case, one space, then the key). A bare key, another scheme or a malformed
+header is refused like a wrong key. The key is taken as bytes and hashed; only digests are
+compared (services.api_keys), so a token of any characters, ASCII or not, is a 401, never an
+error. The name of the key that passed is kept on the request (:func:`key_name`) for the
+handler: a campaign records which key created it.
+
+Provider callbacks do not come here: they prove themselves with the account's secret in
+their path (callbacks.py).
 """
 
 from __future__ import annotations
 
 import functools
-import hmac
 from collections.abc import Awaitable, Callable
+from typing import cast
 
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from dispatcher.api.state import deps
+from dispatcher.services.api_keys import SettingsKeys, identify, settings_keys
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+REFUSED = {"error": "missing or wrong bearer token"}
 
-def authorised(request: Request) -> bool:
-    tokens = [t.get_secret_value() for t in deps(request).settings.api_tokens]
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    return bool(given) and any(hmac.compare_digest(given, t) for t in tokens)
+
+def install_settings_keys(app: Starlette, keys: SettingsKeys) -> None:
+    """``DISPATCHER_API_TOKENS`` hashed once, when the application is made."""
+    app.state.settings_keys = keys
+
+
+def bearer_token(header: str) -> bytes | None:
+    """The key of an ``Authorization`` header, as bytes; None unless it is ``Bearer <key>``."""
+    scheme, space, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not space or not token or token.split() != [token]:
+        return None
+    # Starlette decodes header bytes as latin-1; surrogatepass makes any str encodable.
+    return token.encode("utf-8", "surrogatepass")
+
+
+def key_name(request: Request) -> str:
+    """The name of the key the request was let in with (only inside ``producer_only``)."""
+    return cast(str, request.state.api_key)
 
 
 def producer_only(handler: Handler) -> Handler:
-    """``handler``, answering 401 before it runs when the request has no valid token."""
+    """``handler``, answering 401 before it runs when the request has no valid key."""
 
     @functools.wraps(handler)
     async def checked(request: Request) -> Response:
-        if not authorised(request):
-            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401)
+        name = await _identified(request)
+        if name is None:
+            return JSONResponse(
+                REFUSED, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="producers"'}
+            )
+        request.state.api_key = name
         return await handler(request)
 
     return checked
+
+
+async def _identified(request: Request) -> str | None:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
+        return None
+    known = getattr(request.app.state, "settings_keys", None)
+    if known is None:  # an application made without create_app: hash them now
+        known = settings_keys(deps(request).settings)
+    return await run_in_threadpool(identify, deps(request), known, token)

@@ -65,7 +65,8 @@ async def _pushed(request: Request) -> tuple[str, dict[str, str]] | Response:
     """The account a provider's push is for, and its parameters; or why it is refused.
 
     Providers call back with no signature of their own, so the secret in the URL is the
-    proof; it is compared in constant time and never logged (see dispatcher.logs).
+    proof; it is compared as bytes in constant time (a secret of any characters, ASCII or
+    not, is a 403, never an error) and never logged (see dispatcher.logs).
     """
     provider, account = request.path_params["provider"], request.path_params["account"]
     try:
@@ -76,13 +77,18 @@ async def _pushed(request: Request) -> tuple[str, dict[str, str]] | Response:
     if (
         settings.provider != provider
         or not secret
-        or not hmac.compare_digest(request.path_params["secret"], secret)
+        or not hmac.compare_digest(_utf8(request.path_params["secret"]), _utf8(secret))
     ):
         return PlainTextResponse("forbidden", status_code=403)
     params = dict(request.query_params)
     if request.method == "POST":
         params.update({k: str(v) for k, v in (await request.form()).items()})
     return settings.name, params
+
+
+def _utf8(value: str) -> bytes:
+    """Any str as bytes: ``compare_digest`` refuses str holding non-ASCII characters."""
+    return value.encode("utf-8", "surrogatepass")
 
 
 ROUTES = [

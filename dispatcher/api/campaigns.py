@@ -3,13 +3,16 @@
 Every route needs a producer token (auth.py). Service calls are synchronous and run in
 Starlette's thread pool; the service's errors become status codes here and nowhere else:
 422 a campaign refused (each problem listed), 409 an idempotency conflict or a transition not
-allowed, 404 an unknown campaign.
+allowed, 404 an unknown campaign. A body is read up to ``domain.inputs.MAX_BODY_BYTES`` (413
+past it) and parsed with a depth check (422), so no body can cost a 500; its fields then pass
+the same check as the Python API's (``domain.inputs``, called by ``services.intake``).
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import IO, Any, Literal
 
@@ -19,8 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from dispatcher.api.auth import producer_only
+from dispatcher.api.auth import key_name, producer_only
 from dispatcher.api.state import deps
+from dispatcher.domain.inputs import MAX_BODY_BYTES, loads
 from dispatcher.domain.statuses import CampaignKind
 from dispatcher.errors import (
     CampaignValidationError,
@@ -28,10 +32,12 @@ from dispatcher.errors import (
     IdempotencyConflictError,
     IllegalTransitionError,
     NotFoundError,
+    Problem,
 )
 from dispatcher.services import campaigns as campaign_service
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue, estimate
+from dispatcher.services.intake import MAX_LISTED_PROBLEMS
 
 ACTIONS: dict[str, Callable[[Deps, int], object]] = {
     "pause": campaign_service.pause_campaign,
@@ -77,13 +83,16 @@ class CampaignIn(BaseModel):
 @producer_only
 async def create_campaign(request: Request) -> Response:
     """Enqueue; with ``?dry_run=1``, the estimate instead and nothing enqueued."""
+    raw = await _json_body(request)
+    if isinstance(raw, Response):
+        return raw
     try:
-        body = CampaignIn.model_validate(await request.json())
-    except (ValidationError, ValueError) as exc:
-        return JSONResponse({"error": "invalid body", "detail": str(exc)}, status_code=422)
+        body = CampaignIn.model_validate(raw)
+    except ValidationError as exc:
+        return _invalid_body(str(exc), _shape_problems(exc))
     key = request.headers.get("idempotency-key") or body.idempotency_key
     try:
-        campaign_request = body.request(key)
+        campaign_request = replace(body.request(key), created_by=key_name(request))
         if request.query_params.get("dry_run") in ("1", "true"):
             found = await run_in_threadpool(estimate, deps(request), campaign_request)
             return JSONResponse(found.as_dict())
@@ -146,6 +155,45 @@ async def act(request: Request) -> Response:
     except IllegalTransitionError as exc:
         return JSONResponse({"error": str(exc)}, status_code=409)
     return JSONResponse({"id": campaign_id, "done": request.path_params["action"]})
+
+
+async def _json_body(request: Request) -> Any:
+    """The body parsed, or the answer refusing it: 413 past MAX_BODY_BYTES (read no further),
+    422 when it is not JSON or nests deeper than MAX_JSON_DEPTH (never a RecursionError)."""
+    too_big = JSONResponse({"error": f"body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return too_big
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY_BYTES:
+            return too_big
+    try:
+        return loads(bytes(data), "the body")
+    except ValueError as exc:
+        return _invalid_body(str(exc), [Problem("body", str(exc))])
+
+
+def _shape_problems(exc: ValidationError) -> list[Problem]:
+    """pydantic's errors as problems: the field, and for a recipient its 1-based row."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = error["loc"]
+        field = str(loc[0]) if loc else "body"
+        index = loc[1] if field == "recipients" and len(loc) > 1 else None
+        row = index + 1 if isinstance(index, int) else None
+        problems.append(Problem(field, error["msg"], row))
+    return list(dict.fromkeys(problems))
+
+
+def _invalid_body(detail: str, problems: list[Problem]) -> JSONResponse:
+    shown = problems[:MAX_LISTED_PROBLEMS]
+    return JSONResponse(
+        {"error": "invalid body", "detail": detail, "problems": [str(p) for p in shown],
+         "more": len(problems) - len(shown)},
+        status_code=422,
+    )  # fmt: skip
 
 
 def _chunks(spool: IO[bytes]) -> Iterator[bytes]:

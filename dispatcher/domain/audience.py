@@ -3,7 +3,14 @@
 Accepted: an iterable (a list, a generator of millions) of numbers or of mappings carrying a
 number and personalisation fields; a ``pathlib.Path`` or an open text file of CSV, with a
 header naming the number column (``msisdn``, ``phone``, ``number``, ``numero``, ``mobile``...)
-or a single column of numbers without a header. Nothing is held beyond the current row.
+or a single column of numbers without a header; a file whose name ends in ``.jsonl`` or
+``.ndjson`` is JSON Lines instead, one number (a JSON string) or one row (an object) a line.
+Nothing is held beyond the current row.
+
+A source that cannot be read (no such file, not UTF-8, a CSV the csv module refuses, a line
+that is not JSON or nests too deep, an item that is neither a number nor a mapping) is an
+AudienceFormatError naming the row; what a readable row holds is checked by intake
+(``domain.inputs.row_problems``).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Union
 
+from dispatcher.domain.inputs import loads
 from dispatcher.errors import AudienceFormatError
 
 NUMBER_COLUMNS = (
@@ -28,6 +36,8 @@ NUMBER_COLUMNS = (
     "tel",
     "telephone",
 )
+
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 
 RecipientSource = Union[Iterable[str | Mapping[str, Any]], "os.PathLike[str]", IO[str]]
 
@@ -45,19 +55,57 @@ def read_recipients(source: RecipientSource) -> Iterator[RawRecipient]:
             "recipients is a string: pass a list of numbers, or a pathlib.Path for a CSV file"
         )
     if isinstance(source, os.PathLike):
-        with Path(source).open(newline="", encoding="utf-8-sig") as handle:
-            yield from _read_csv(handle)
+        try:
+            with Path(source).open(newline="", encoding="utf-8-sig") as handle:
+                yield from _read_file(handle)
+        except OSError as exc:
+            raise AudienceFormatError(
+                f"cannot read {os.fspath(source)!r}: {exc.strerror}"
+            ) from None
         return
     if isinstance(source, io.IOBase) or hasattr(source, "readline"):
-        yield from _read_csv(source)  # type: ignore[arg-type]
+        yield from _read_file(source)  # type: ignore[arg-type]
         return
     for row, item in enumerate(source, start=1):
-        if isinstance(item, str):
-            yield RawRecipient(row, item, None)
-        elif isinstance(item, Mapping):
-            yield _from_mapping(row, item)
-        else:
-            yield RawRecipient(row, str(item), None)
+        yield _from_item(row, item)
+
+
+def _read_file(handle: IO[str]) -> Iterator[RawRecipient]:
+    """CSV or JSON Lines by the file's name; a decoding or csv error names its row."""
+    jsonl = str(getattr(handle, "name", "")).lower().endswith(JSON_LINES_SUFFIXES)
+    rows = _read_json_lines(handle) if jsonl else _read_csv(handle)
+    last = 0
+    try:
+        for found in rows:
+            last = found.row
+            yield found
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise AudienceFormatError(f"row {last + 1}: unreadable ({exc})") from None
+
+
+def _read_json_lines(handle: IO[str]) -> Iterator[RawRecipient]:
+    for row, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = loads(line, f"row {row}")
+        except ValueError as exc:
+            raise AudienceFormatError(str(exc)) from None
+        yield _from_item(row, item)
+
+
+def _from_item(row: int, item: object) -> RawRecipient:
+    """A number (a string, or an int as a spreadsheet gives it) or a mapping with one."""
+    if isinstance(item, str):
+        return RawRecipient(row, item, None)
+    if isinstance(item, Mapping):
+        return _from_mapping(row, item)
+    if isinstance(item, int) and not isinstance(item, bool) and 0 < item < 10**20:
+        return RawRecipient(row, str(item), None)
+    raise AudienceFormatError(
+        f"row {row}: a recipient is a number (string) or a mapping with a number column, "
+        f"not {type(item).__name__}"
+    )
 
 
 def _from_mapping(row: int, item: Mapping[str, Any]) -> RawRecipient:
@@ -66,12 +114,19 @@ def _from_mapping(row: int, item: Mapping[str, Any]) -> RawRecipient:
         if name in lowered:
             key = lowered[name]
             fields = {str(k): v for k, v in item.items() if k != key}
-            return RawRecipient(
-                row, str(item[key] if item[key] is not None else ""), fields or None
-            )
+            return RawRecipient(row, _number(item[key]), fields or None)
     raise AudienceFormatError(
         f"row {row}: no number column; name it one of {', '.join(NUMBER_COLUMNS)}"
     )
+
+
+def _number(value: object) -> str:
+    """A mapping's number as text; what cannot be one shows its type, refused as unparsable."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10**20:
+        return str(value)
+    return "" if value is None else f"<{type(value).__name__}>"
 
 
 def _read_csv(handle: IO[str]) -> Iterator[RawRecipient]:

@@ -137,6 +137,10 @@ class Report:
     message_id: str | None = None
     # The provider says the recipient asked to receive no more SMS (Envoyer's "en STOP SMS").
     opted_out: bool = False
+    # When the provider took the message, where its report says (the bulk gateway's
+    # "submitdate"): what places a report for a message id we never stored
+    # (services/reconcile_pushed.py).
+    submitted_at: datetime | None = None
 
 
 @dataclass(frozen=True)

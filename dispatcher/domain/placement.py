@@ -16,9 +16,14 @@ Adapters never decide what happens to the batch; they only say what the records 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+
+def no_request_limit() -> bool:
+    """The default ``SubmissionProbe.take_slot``: every further request may go."""
+    return True
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,13 @@ class SubmissionProbe:
     ``recent_sends`` counts the account's requests started since ``sent_after`` (how far back
     a "last N messages" list must reach); ``taken_refs`` are provider references that belong
     to other batches already, so never this one.
+
+    ``ref_before`` is the highest numeric reference the account was answered before
+    ``sent_after``, ``ref_after`` the lowest one of its requests started after ``sent_before``
+    (None when there is none): the neighbours of a provider numbering its messages in order
+    (Envoyer SMS Pro's gap walk). ``take_slot`` is asked before each request of a look after
+    its first (which the reconciler has already paid for); False means the account's request
+    limit has no slot left now, and the look ends with what it has learnt.
     """
 
     batch_id: int
@@ -42,6 +54,9 @@ class SubmissionProbe:
     sent_before: datetime
     recent_sends: int = 0
     taken_refs: frozenset[str] = frozenset()
+    ref_before: str | None = None
+    ref_after: str | None = None
+    take_slot: Callable[[], bool] = field(default=no_request_limit, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dispatcher.domain.models import Batch
 from dispatcher.domain.statuses import BatchState
 from dispatcher.persistence.reconcile import INTO_UNKNOWN
 from dispatcher.persistence.rows import to_batch
+from dispatcher.redact import scrub_stored
 
 
 def create_batches(conn: Connection, campaign_id: int, due_at: datetime) -> list[int]:
@@ -429,6 +430,10 @@ def wake_polls(
 
 
 def _update(conn: Connection, assignments: str, where: str, **params: Any) -> bool:
+    # The storage line of dispatcher/redact.py: a provider's text is masked again here.
+    for key in ("msg", "reason"):
+        if key in params:
+            params[key] = scrub_stored(params[key])
     result = conn.execute(
         text(f"UPDATE batches SET {assignments}, updated_at = now() WHERE {where}"),  # noqa: S608
         params,

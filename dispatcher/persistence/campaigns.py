@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -37,11 +37,22 @@ def insert_campaign(conn: Connection, values: Mapping[str, Any]) -> int | None:
     return conn.execute(stmt).scalar_one_or_none()
 
 
-def find_by_key(conn: Connection, key: str) -> tuple[int, str] | None:
+class KeyedCampaign(NamedTuple):
+    """What a repeated idempotency key is checked against. ``recipients_digest`` is None for
+    a campaign stored before migration 0020, whose list can no longer be compared."""
+
+    id: int
+    fingerprint: str
+    recipients_digest: str | None
+
+
+def find_by_key(conn: Connection, key: str) -> KeyedCampaign | None:
     row = conn.execute(
-        select(campaigns.c.id, campaigns.c.fingerprint).where(campaigns.c.idempotency_key == key)
+        select(campaigns.c.id, campaigns.c.fingerprint, campaigns.c.recipients_digest).where(
+            campaigns.c.idempotency_key == key
+        )
     ).first()
-    return (row.id, row.fingerprint) if row else None
+    return KeyedCampaign(row.id, row.fingerprint, row.recipients_digest) if row else None
 
 
 def get_campaign(conn: Connection, campaign_id: int, *, lock: bool = False) -> Campaign:
@@ -66,12 +77,22 @@ def has_started(conn: Connection, campaign_id: int) -> bool:
 
 
 def record_audience(
-    conn: Connection, campaign_id: int, *, recipients_count: int, dropped: Mapping[str, int]
+    conn: Connection,
+    campaign_id: int,
+    *,
+    recipients_count: int,
+    dropped: Mapping[str, int],
+    recipients_digest: str,
 ) -> None:
     conn.execute(
         update(campaigns)
         .where(campaigns.c.id == campaign_id)
-        .values(recipients=recipients_count, dropped=dict(dropped), updated_at=func.now())
+        .values(
+            recipients=recipients_count,
+            dropped=dict(dropped),
+            recipients_digest=recipients_digest,
+            updated_at=func.now(),
+        )
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 
 from dispatcher.domain.statuses import FINAL_STATUSES, RecipientStatus
 from dispatcher.persistence.database import raw_connection
+from dispatcher.redact import scrub_stored
 
 # The rank of a status, in SQL, from the one definition in RecipientStatus.rank.
 _RANK_CASES = " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in RecipientStatus)
@@ -214,7 +215,7 @@ def set_batch_status(
         {
             "status": status.value,
             "code": code,
-            "description": description,
+            "description": scrub_stored(description),  # the storage line of dispatcher/redact
             "c": campaign_id,
             "s": seq,
             "from_statuses": [s.value for s in from_statuses],

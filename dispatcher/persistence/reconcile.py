@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from dispatcher.redact import scrub_stored
+
 # The SET fragment of every transition into ``unknown``. Right-hand sides read the row as it
 # was before the statement, so ``worker`` is the worker that was sending. ``:reason`` is the
 # statement's own parameter saying why.
@@ -115,6 +117,35 @@ def refs_since(conn: Connection, account: str, since: datetime, exclude: int) ->
         {"account": account, "since": since, "id": exclude},
     )
     return frozenset(r.provider_ref for r in rows)
+
+
+# How far back the request answered just before a send is looked for: a neighbour older than
+# that is too far to walk to anyway (providers/envoyer_lookup.py), and the read stays bounded.
+NEIGHBOUR_LOOKBACK = timedelta(days=1)
+
+
+def neighbour_refs(
+    conn: Connection, account: str, start: datetime, end: datetime
+) -> tuple[str | None, str | None]:
+    """The account's numeric provider references around a request that ran from ``start`` to
+    ``end``: the highest one answered before ``start`` (``submitted_at``) and the lowest one
+    of a request started at or after ``end`` (``sending_at``); None where there is none. Only
+    references of digits count (a provider numbering its messages, Envoyer SMS Pro)."""
+    row = conn.execute(
+        text(
+            "SELECT max(CAST(b.provider_ref AS numeric)) FILTER (WHERE b.submitted_at < :start) "
+            "AS below, min(CAST(b.provider_ref AS numeric)) FILTER (WHERE b.sending_at >= :end) "
+            "AS above FROM batches b JOIN campaigns c ON c.id = b.campaign_id "
+            "WHERE c.account = :account AND (c.finished_at IS NULL OR c.finished_at >= :floor) "
+            "AND b.provider_ref ~ '^[0-9]{1,18}$' "
+            "AND (b.submitted_at >= :floor OR b.sending_at >= :end)"
+        ),
+        {"account": account, "start": start, "end": end, "floor": start - NEIGHBOUR_LOOKBACK},
+    ).one()
+    return (
+        None if row.below is None else str(int(row.below)),
+        None if row.above is None else str(int(row.above)),
+    )
 
 
 def record_placed(
@@ -224,4 +255,6 @@ _SETTLE_SQL = (
 
 
 def _json(entry: dict[str, Any]) -> str:
-    return json.dumps(entry, default=str, ensure_ascii=False)
+    # The storage line of dispatcher/redact.py: what a provider said is masked in evidence too.
+    clean = {key: scrub_stored(v) if isinstance(v, str) else v for key, v in entry.items()}
+    return json.dumps(clean, default=str, ensure_ascii=False)

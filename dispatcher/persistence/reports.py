@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 from dispatcher.domain.models import RecipientResult, Report
 from dispatcher.domain.statuses import Outcome, RecipientStatus
 from dispatcher.persistence.recipients import FINAL_VALUES, event_insert, rank_sql
+from dispatcher.redact import scrub_all
 
 # How each kind of key finds its recipient; the campaign (and batch) filter uses indexes.
 _MATCH = {
@@ -92,7 +93,7 @@ def _apply(
             "keys": [key for key, _ in keyed],
             "statuses": [r.status.value for r in reports],
             "codes": [r.raw_code for r in reports],
-            "texts": [r.raw_text for r in reports],
+            "texts": scrub_all(r.raw_text for r in reports),  # storage line, dispatcher/redact
             "ats": [r.occurred_at or received_at for r in reports],
             "c": campaign_id,
             "s": seq,
@@ -144,7 +145,7 @@ def apply_send_results(
             "msisdns": [r.msisdn for r, _ in rows],
             "statuses": [status.value for _, status in rows],
             "codes": [r.code for r, _ in rows],
-            "texts": [r.description for r, _ in rows],
+            "texts": scrub_all(r.description for r, _ in rows),  # dispatcher/redact
             "ids": [r.message_id for r, _ in rows],
             "c": campaign_id,
             "s": seq,

@@ -38,6 +38,7 @@ from dispatcher.errors import (
     UnsendableBatchError,
 )
 from dispatcher.providers.http import Exchange, exchange
+from dispatcher.redact import Scrubber, basic_credentials, remember
 from dispatcher.settings import AccountSettings, account_env_var
 
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
@@ -65,6 +66,7 @@ CAPABILITY_METHODS: Mapping[str, tuple[str, ...]] = {
     "learns_rate_limit": ("discover_rate_limit",),
     "manages_stop_list": ("stop_list_contains", "stop_list_add", "stop_list_remove"),
     "can_find_submissions": ("find_submission",),
+    "matches_pushed_reports": ("pushed_match_slack",),
 }
 
 
@@ -97,6 +99,10 @@ class Provider(ABC):
     # The provider's own records tell whether a send whose answer never came reached it
     # (find_submission; services/reconcile.py, docs/providers.md "Reconciliation").
     can_find_submissions: ClassVar[bool] = False
+    # Pushed reports name their recipient by number and submit date, so one for a message id
+    # we never stored can place an unknown recipient (pushed_match_slack;
+    # services/reconcile_pushed.py, docs/providers.md "Reconciliation").
+    matches_pushed_reports: ClassVar[bool] = False
     # Features of the send request itself, with no method of their own. The provider holds a
     # send until a time we give (campaign option provider_scheduling):
     can_schedule: ClassVar[bool] = False
@@ -107,6 +113,9 @@ class Provider(ABC):
     gsm_basic: ClassVar[frozenset[str]] = GSM_BASIC
     gsm_extended: ClassVar[frozenset[str]] = GSM_EXTENDED
     http_outcomes: ClassVar[Mapping[int, Outcome]] = GENERIC_HTTP_OUTCOMES
+    # The account's username is a credential too (SMSFactor's, which its answers may repeat
+    # in <authentication>): masked in every provider text like the password (dispatcher/redact).
+    secret_username: ClassVar[bool] = False
 
     def __init__(
         self, account: AccountSettings, client: httpx.Client, *, retry_seconds: float = 3.0
@@ -117,6 +126,24 @@ class Provider(ABC):
         self.timeout = httpx.Timeout(
             account.read_timeout, connect=account.connect_timeout, pool=account.connect_timeout
         )
+        # Every provider text this adapter returns goes through it (execute_send,
+        # fetch_reports, errors' raw); persistence masks the same values again on writing.
+        self.scrubber = Scrubber(self.credentials())
+        remember(self.credentials())
+
+    def credentials(self) -> list[str]:
+        """The account's secrets as configured, and as HTTP Basic sends login and password."""
+        account = self.account
+        values = [
+            field.get_secret_value()
+            for field in (account.access_token, account.password, account.callback_secret)
+            if field is not None
+        ]
+        if account.password is not None and account.username:
+            values.append(basic_credentials(account.username, account.password.get_secret_value()))
+        if self.secret_username and account.username:
+            values.append(account.username)
+        return [value for value in values if value]
 
     # -- limits and text ---------------------------------------------------------------------
 
@@ -229,8 +256,9 @@ class Provider(ABC):
         answer = self._exchange(request)
         if answer.response is None:
             assert answer.outcome is not None
-            return SendResult(answer.outcome, None, answer.error, answered=False)
-        return self.parse_send_response(answer.response, batch)
+            error = self.scrubber.text(answer.error)
+            return SendResult(answer.outcome, None, error, answered=answer.answered)
+        return self.scrubber.send_result(self.parse_send_response(answer.response, batch))
 
     @abstractmethod
     def build_send_request(self, batch: OutboundBatch) -> httpx.Request: ...
@@ -245,8 +273,9 @@ class Provider(ABC):
         answer = self._exchange(self.build_poll_request(provider_ref))
         if answer.response is None:
             assert answer.outcome is not None
-            return PollResult(answer.outcome, description=answer.error, answered=False)
-        return self.parse_poll_response(answer.response, provider_ref)
+            error = self.scrubber.text(answer.error)
+            return PollResult(answer.outcome, description=error, answered=answer.answered)
+        return self.scrubber.poll_result(self.parse_poll_response(answer.response, provider_ref))
 
     def build_poll_request(self, provider_ref: str) -> httpx.Request:
         raise self._lacks("can_poll", "has no delivery-report endpoint")
@@ -294,6 +323,12 @@ class Provider(ABC):
         """Look for ``probe``'s request in the provider's own records (never raises for the
         provider's answer: an error is ``Undecided``)."""
         raise self._lacks("can_find_submissions", "keeps no record we can search for a send")
+
+    def pushed_match_slack(self) -> timedelta | None:
+        """How far outside a send's window a pushed report's submit date may lie and still be
+        that send's (the report times' precision, the two clocks' drift); None when this
+        account's reports can place nothing (none asked for, or no submit date in them)."""
+        raise self._lacks("matches_pushed_reports", "pushes no report that names its send")
 
     def _lacks(self, capability: str, what: str) -> CapabilityError:
         return CapabilityError(self.name, capability, what)

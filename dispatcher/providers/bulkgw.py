@@ -33,7 +33,6 @@ from dispatcher.errors import (
     Problem,
     UnsendableBatchError,
 )
-from dispatcher.logs import redact
 from dispatcher.providers import bulkgw_codes as codes
 from dispatcher.providers.base import Provider
 from dispatcher.settings import account_env_var
@@ -70,6 +69,9 @@ WORST_FIELDS = {
     "gmt": "+12:00",
 }
 DATE, GMT_MAX = "%m/%d/%Y", timedelta(hours=12)  # section 2.1 "date" and "gmt"
+# How far the gateway's clock may be from ours when its report dates are compared with our
+# send times: undocumented, so a minute, as for sMsmode's smsList.do dates.
+CLOCK_DRIFT = timedelta(minutes=1)
 
 _MSISDN = re.compile(rf"[0-9]{{1,{MSISDN_MAX}}}")
 _NUMERIC_SENDER = re.compile(r"\+?[0-9]+")
@@ -100,6 +102,9 @@ class Options(BaseModel):
     strptime format read in the account's timezone unless it carries an offset (default:
     an SMPP receipt's "done date", YYMMDDhhmm); ``report_statuses`` maps further status
     values to recipient statuses, over the SMPP defaults (``bulkgw_codes.REPORT_STATUSES``).
+    ``report_submit_time``: the push's submit date, read with ``report_time_format`` (an SMPP
+    receipt's "submit date"); with it, a report for a message id we never stored (a 1715, a
+    lost answer) can place its recipient (services/reconcile_pushed.py); empty: never.
     ``report_horizon_hours``: how long after acceptance a pushed report may still come; past
     it, recipients without a final one are ``expired``. The document gives reports no lifetime
     (section 1.2 "dlr" only asks for one); 48 h covers the latest receipts SMSCs commonly send.
@@ -117,6 +122,7 @@ class Options(BaseModel):
     report_error: str = "err"
     report_time: str = "donedate"
     report_time_format: str = "%y%m%d%H%M"
+    report_submit_time: str = "submitdate"
     report_statuses: dict[str, RecipientStatus] = Field(default_factory=dict)
     report_horizon_hours: float = Field(default=48, gt=0)
 
@@ -143,6 +149,9 @@ class BulkGatewayProvider(Provider):
     # push target arranged with the gateway's operator (see Options).
     accepts_callbacks = True
     can_schedule = True  # section 2, schedulemsg; there is no cancel endpoint
+    # Section 1.4: a 1715 line carries no message id, so its recipient's reports can only be
+    # told by number and submit date (docs/providers.md, "Bulk gateway: pushed reports").
+    matches_pushed_reports = True
     options_model = BulkGatewayOptions  # flash: types 1 and 6
 
     @cached_property
@@ -312,12 +321,7 @@ class BulkGatewayProvider(Provider):
     def _excerpt(self, body: str) -> str:
         """The start of an answer, for a description: an error page could echo the request
         URL, so the password (as sent and as configured) never stays in it."""
-        password = self.account.password.get_secret_value() if self.account.password else ""
-        text = redact(body[:1000])
-        secrets = {password, urllib.parse.quote(password, safe="")} - {""}
-        for secret in sorted(secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text[:200]
+        return self.scrubber.text(body[:1000])[:200]
 
     # -- tracking ---------------------------------------------------------------------------
 
@@ -341,8 +345,9 @@ class BulkGatewayProvider(Provider):
             status=status,
             raw_code=value,
             raw_text=f"err={error}" if error else "",
-            occurred_at=self._report_time(params),
+            occurred_at=self._report_time(params, options.report_time),
             message_id=message_id,
+            submitted_at=self._report_time(params, options.report_submit_time, strict=False),
         )
         return [report]
 
@@ -351,14 +356,30 @@ class BulkGatewayProvider(Provider):
         ``report_horizon_hours`` (see Options)."""
         return timedelta(hours=self.options.report_horizon_hours) if self.options.dlr else None
 
-    def _report_time(self, params: Mapping[str, str]) -> datetime | None:
-        key, fmt = self.options.report_time, self.options.report_time_format
+    def pushed_match_slack(self) -> timedelta | None:
+        """The report times' precision (a format without seconds, the SMPP default, gives
+        minutes) plus a minute for the gateway's clock against ours, which no document bounds.
+        None without ``dlr`` (no report comes) or without ``report_submit_time``."""
+        if not self.options.dlr or not self.options.report_submit_time:
+            return None
+        fmt = self.options.report_time_format
+        precision = timedelta(seconds=1) if "%S" in fmt else timedelta(minutes=1)
+        return precision + CLOCK_DRIFT
+
+    def _report_time(
+        self, params: Mapping[str, str], key: str, *, strict: bool = True
+    ) -> datetime | None:
+        """``strict=False``: an unreadable date is None, not a refused report (the submit
+        date only serves reconciliation; the report itself still applies by message id)."""
+        fmt = self.options.report_time_format
         value = _optional(params, key) if key else None
         if value is None:
             return None
         try:
             parsed = datetime.strptime(value, fmt)
         except ValueError:
+            if not strict:
+                return None
             raise CallbackError(f"{key} {value!r} does not match {fmt!r}") from None
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=self.zone)
 

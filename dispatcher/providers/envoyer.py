@@ -3,7 +3,8 @@
 Written from the provider's document (Envoyer SMS Pro's "API SMS HTTP REST" 2.10, in
 French); sections are cited by their titles. The code tables and the character sets live in
 :mod:`dispatcher.providers.envoyer_codes`. Every answer is untrusted XML, read by
-:func:`read_answer` with a hardened parser.
+:func:`read_answer` with a hardened parser. ``find_submission`` (the message id walk that finds
+a send whose answer was lost) is inherited from :mod:`dispatcher.providers.envoyer_lookup`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from dispatcher.errors import (
     UnknownOutcomeError,
 )
 from dispatcher.providers import envoyer_codes as codes
-from dispatcher.providers.base import GENERIC_HTTP_OUTCOMES, Provider
+from dispatcher.providers.base import GENERIC_HTTP_OUTCOMES
+from dispatcher.providers.envoyer_lookup import EnvoyerLookup
 from dispatcher.providers.xml import hardened_parser
 
 SEND_PATH = "/api/message/send"  # "FONCTION NOUVEAU MESSAGE"
@@ -127,7 +129,7 @@ def read_answer(content: bytes) -> Answer | None:
     return Answer(root, False, error_id or None, message)
 
 
-class EnvoyerProvider(Provider):
+class EnvoyerProvider(EnvoyerLookup):
     name = "envoyer"
     methods = ("GET", "POST")
     default_method = "POST"  # only POST takes 1000 recipients
@@ -416,12 +418,12 @@ class EnvoyerProvider(Provider):
         exchanged = self._exchange(self._request(self._call_method, path, params))
         if exchanged.response is None:
             assert exchanged.outcome is not None
-            raise ProviderError.for_outcome(exchanged.outcome, self.name, None, exchanged.error)
+            error = self.scrubber.text(exchanged.error)
+            raise ProviderError.for_outcome(exchanged.outcome, self.name, None, error)
         answer, verdict = self._judge(exchanged.response, table)
         if verdict is not None and verdict.outcome is not Outcome.ACCEPTED:
-            raise ProviderError.for_outcome(
-                verdict.outcome, self.name, verdict.code, verdict.description
-            )
+            description = self.scrubber.text(verdict.description)
+            raise ProviderError.for_outcome(verdict.outcome, self.name, verdict.code, description)
         assert answer is not None
         return answer
 

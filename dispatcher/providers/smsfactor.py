@@ -106,6 +106,8 @@ class Options(BaseModel):
 
 class SmsfactorProvider(Provider):
     name = "smsfactor"
+    # Its answers may repeat the <authentication> we posted, username included (section 1.2.1).
+    secret_username = True
     methods = ("POST",)  # sections 1.1 and 2.1: "obligatoirement ... POST"
     default_method = "POST"
     # Section 1.2.1.9: "Limite : aucune"; the product sends at most 1000 (docs/providers.md).
@@ -364,13 +366,7 @@ class SmsfactorProvider(Provider):
 
     def _excerpt(self, raw: bytes | str) -> str:
         """A short, one-line piece of an answer, with the account's credentials masked."""
-        text = raw if isinstance(raw, str) else _decode(raw)
-        secrets = [self.account.username or ""]
-        if self.account.password is not None:
-            secrets.append(self.account.password.get_secret_value())
-        for secret in filter(None, secrets):
-            escaped = secret.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            text = text.replace(secret, "***").replace(escaped, "***")
+        text = self.scrubber.text(raw if isinstance(raw, str) else _decode(raw))
         return " ".join(text.split())[:EXCERPT]
 
 

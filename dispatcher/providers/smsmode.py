@@ -371,15 +371,19 @@ class SmsmodeProvider(SmsmodeBatchFile, SmsmodeSentList):
         answer = self._exchange(self._get(path, params))
         if answer.response is None:
             assert answer.outcome is not None
-            raise ProviderError.for_outcome(answer.outcome, self.name, None, answer.error)
+            error = self.scrubber.text(answer.error)
+            raise ProviderError.for_outcome(answer.outcome, self.name, None, error)
         status, body = answer.response.status_code, _body(answer.response)
         outcome = self.http_outcome(status)
         if outcome is not None:
-            raise ProviderError.for_outcome(outcome, self.name, None, f"HTTP {status}", body)
+            # An error page may echo the request URL, accessToken and all (dispatcher/redact).
+            raw = self.scrubber.text(body)
+            raise ProviderError.for_outcome(outcome, self.name, None, f"HTTP {status}", raw)
         return body
 
     def _raise_for(self, fields: list[str], table: Mapping[str, tuple[Outcome, str]]) -> NoReturn:
-        raw = " | ".join(fields)
+        raw = self.scrubber.text(" | ".join(fields))
+        fields = [self.scrubber.text(field) for field in fields]
         code = fields[0]
         if not _CODE.fullmatch(code):
             raise UnknownOutcomeError(self.name, None, f"unreadable answer: {raw[:200]!r}", raw)

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ACTION_TYPES = frozenset(
-    {"code", "http_status", "accept_then_timeout", "accept_then_drop", "latency", "garbage"}
+    {
+        "code",
+        "http_status",
+        "accept_then_timeout",
+        "accept_then_drop",
+        "accept_then_status",
+        "latency",
+        "garbage",
+    }
 )
 MATCH_KEYS = frozenset({"text_contains", "numero_contains", "ref_client_contains", "token"})
 
@@ -44,7 +52,7 @@ class FaultAction:
         data: dict[str, Any] = {"type": self.type}
         if self.type == "code":
             data["code"] = self.code
-        if self.type in ("http_status", "garbage"):
+        if self.type in ("http_status", "garbage", "accept_then_status"):
             data["status"] = self.status
             data["body"] = self.body
         if self.type in ("latency", "accept_then_timeout"):
@@ -172,9 +180,10 @@ def _parse_action(raw: Any) -> FaultAction:
         ):
             raise FaultRuleError('a "code" action needs a numeric "code", e.g. "50"')
         return FaultAction(kind, code=str(code))
-    if kind in ("http_status", "garbage"):
-        status = raw.get("status", 503 if kind == "http_status" else 200)
-        body = raw.get("body", "" if kind == "http_status" else "<html>not an API answer</html>")
+    if kind in ("http_status", "garbage", "accept_then_status"):
+        default = {"http_status": 503, "garbage": 200, "accept_then_status": 500}[kind]
+        status = raw.get("status", default)
+        body = raw.get("body", "<html>not an API answer</html>" if kind == "garbage" else "")
         if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
             raise FaultRuleError('"status" must be an HTTP status between 200 and 599')
         if not isinstance(body, str):

@@ -97,6 +97,10 @@ async def apply(
         await asyncio.sleep(action.delay)
         return await process()
     response = await process()
+    if kind == "accept_then_status":
+        # Processed (recorded, billed, reported), but the client reads an error: a provider's
+        # HTTP 500 after it had done the work.
+        return PlainTextResponse(action.body or "", status_code=action.status or 500)
     if kind == "accept_then_timeout":
         if disconnected is None:
             await asyncio.sleep(action.delay)

@@ -22,6 +22,7 @@ from dispatcher.domain.statuses import BatchState
 from dispatcher.errors import CallbackError, CapabilityError, ConfigurationError
 from dispatcher.persistence import batches, campaigns, inbox, reports
 from dispatcher.providers.base import Provider
+from dispatcher.services import reconcile_pushed
 from dispatcher.services.deps import Deps
 from dispatcher.services.pacing import first_poll_interval, report_horizon
 from dispatcher.services.track import record_opt_outs, settle_batch
@@ -69,9 +70,11 @@ def apply_pushed_reports(
     horizon (services/track.py::_await_pushes)."""
     now = deps.clock()
     applied = unmatched = 0
+    lost: list[Report] = []
     for (campaign_id, seq), group, batch_id in _targets(deps, conn, adapter, pushed):
         if campaign_id is None:
             unmatched += len(group)
+            lost += group
             continue
         applied += reports.apply_reports(
             conn, campaign_id, seq, group, source="callback", received_at=now
@@ -80,7 +83,19 @@ def apply_pushed_reports(
         if batch_id is not None:
             settle_batch(conn, batch_id, campaign_id, seq)
     if unmatched:
-        log.warning("%s pushed report(s) on %s matched no batch", unmatched, adapter.account.name)
+        # Those naming only a message id may be a 1715's or a lost answer's: kept for the
+        # reconciler (services/reconcile_pushed.py), not dropped.
+        kept = (
+            reconcile_pushed.keep_unmatched(deps, conn, adapter.account.name, lost, now)
+            if adapter.matches_pushed_reports
+            else 0
+        )
+        log.warning(
+            "%s pushed report(s) on %s matched no batch (%s kept for reconciliation)",
+            unmatched,
+            adapter.account.name,
+            kept,
+        )
     return CallbackOutcome(applied, unmatched)
 
 

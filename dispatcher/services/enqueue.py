@@ -8,8 +8,11 @@ Both run the same steps (services.intake) and end their unit of work their own w
                            then wake the planner
     estimate: rollback     insert, fill, always rolled back: nothing is written
 
-Calling enqueue again with the same idempotency key returns the first campaign without
-reading the recipients again.
+Calling enqueue again with the same idempotency key returns the first campaign when the call
+is the same: the same parameters (the fingerprint) and the same list, rows in the same order
+(the recipients' digest fill recorded). The new list is read and hashed, one row at a time
+and outside any transaction, and nothing is written; a difference in either is an
+IdempotencyConflictError that says which.
 """
 
 from __future__ import annotations
@@ -20,8 +23,15 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from dispatcher.errors import CampaignValidationError, IdempotencyConflictError, Problem
+from dispatcher.domain.recipient_digest import digest_of
+from dispatcher.errors import (
+    AudienceFormatError,
+    CampaignValidationError,
+    IdempotencyConflictError,
+    Problem,
+)
 from dispatcher.persistence import campaigns
+from dispatcher.persistence.campaigns import KeyedCampaign
 from dispatcher.services.deps import Deps
 from dispatcher.services.estimate import Estimate, known_balance
 from dispatcher.services.intake import CampaignRequest, Intake, fill, prepare
@@ -36,11 +46,12 @@ def enqueue(deps: Deps, request: CampaignRequest) -> int:
     intake = prepare(deps, request)
     balance = None if intake.options.ignore_balance else known_balance(deps, intake.adapter)[0]
     with deps.db.transaction() as conn:
-        campaign_id, new = _open(conn, intake)
-        if not new:
-            return campaign_id
-        found = fill(conn, campaign_id, intake)
-        _check_balance(replace(found, balance=balance))
+        campaign_id, known = _open(conn, intake)
+        if known is None:
+            found = fill(conn, campaign_id, intake)
+            _check_balance(replace(found, balance=balance))
+    if known is not None:  # read the list once the transaction is over: it may be long
+        return _same_campaign(known, intake)
     log.info("campaign %s enqueued: %s recipients on %s, dropped %s",
              campaign_id, found.recipients, found.account, dict(found.dropped))  # fmt: skip
     if _starts_now(intake, deps.clock()):
@@ -59,8 +70,8 @@ def estimate(deps: Deps, request: CampaignRequest) -> Estimate:
     return replace(found, balance=balance, balance_note=note)
 
 
-def _open(conn: Connection, intake: Intake) -> tuple[int, bool]:
-    """(the new campaign's id, True), or (the campaign its idempotency key names, False).
+def _open(conn: Connection, intake: Intake) -> tuple[int, KeyedCampaign | None]:
+    """(the new campaign's id, None), or (its id, the campaign its idempotency key names).
 
     ``insert_campaign`` finds the key taken when a concurrent call with it committed first
     (``ON CONFLICT`` waited for that commit); the next look then sees its campaign.
@@ -68,10 +79,10 @@ def _open(conn: Connection, intake: Intake) -> tuple[int, bool]:
     key = intake.request.idempotency_key
     while True:
         if key is not None and (existing := campaigns.find_by_key(conn, key)) is not None:
-            return _same_campaign(existing, intake.fingerprint, key), False
+            return existing.id, existing
         campaign_id = campaigns.insert_campaign(conn, intake.row)
         if campaign_id is not None:
-            return campaign_id, True
+            return campaign_id, None
 
 
 def _check_balance(found: Estimate) -> None:
@@ -83,13 +94,28 @@ def _check_balance(found: Estimate) -> None:
         )
 
 
-def _same_campaign(existing: tuple[int, str], fingerprint: str, key: str) -> int:
-    campaign_id, known = existing
-    if known != fingerprint:
+def _same_campaign(known: KeyedCampaign, intake: Intake) -> int:
+    """``known``'s id when the request is the same call again, else IdempotencyConflictError.
+
+    The parameters are compared first: when they differ the list need not be read. A
+    campaign from before migration 0020 has no digest, and its list is taken on trust.
+    """
+    request = intake.request
+    said = f"idempotency key {request.idempotency_key!r} already names campaign {known.id}"
+    if known.fingerprint != intake.fingerprint:
+        raise IdempotencyConflictError(f"{said} with other parameters")
+    if known.recipients_digest is not None and known.recipients_digest != _digest(request):
         raise IdempotencyConflictError(
-            f"idempotency key {key!r} already names campaign {campaign_id} with other parameters"
+            f"{said} with other recipients (another list, or its rows in another order)"
         )
-    return campaign_id
+    return known.id
+
+
+def _digest(request: CampaignRequest) -> str:
+    try:
+        return digest_of(request.recipients)
+    except AudienceFormatError as exc:  # as fill would refuse it
+        raise CampaignValidationError([Problem("recipients", str(exc))]) from None
 
 
 def _starts_now(intake: Intake, now: datetime) -> bool:

@@ -20,8 +20,10 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from dispatcher.domain.audience import RecipientSource, read_recipients
+from dispatcher.domain.inputs import request_problems, row_problems
 from dispatcher.domain.numbers import NumberNormaliser
 from dispatcher.domain.options import CampaignOptions
+from dispatcher.domain.recipient_digest import RecipientDigest
 from dispatcher.domain.statuses import CampaignKind, CampaignState
 from dispatcher.errors import (
     AudienceFormatError,
@@ -56,6 +58,8 @@ class CampaignRequest:
     invalid: Literal["reject", "drop"] = "reject"
     default_region: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The API key that asked (HTTP service only); recorded, not part of the fingerprint.
+    created_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class Intake:
 
 def prepare(deps: Deps, request: CampaignRequest) -> Intake:
     """The campaign as it will be stored, or CampaignValidationError naming every problem."""
+    if problems := request_problems(vars(request)):  # types and texts, before anything reads
+        raise CampaignValidationError(problems)
     account = deps.settings.account(request.account)
     adapter = deps.adapters(account.name)
     options, problems = adapter.options_model.checked(request.options, provider=adapter.name)
@@ -103,7 +109,8 @@ def fill(conn: Connection, campaign_id: int, intake: Intake) -> Estimate:
     The returned estimate carries no balance: the caller asked for it before its transaction.
     """
     request, adapter, content = intake.request, intake.adapter, intake.content
-    problems, rows, invalid = _copy(conn, campaign_id, intake)
+    digest = RecipientDigest()
+    problems, rows, invalid = _copy(conn, campaign_id, intake, digest)
     if invalid and request.invalid == "reject":
         shown = problems[:MAX_LISTED_PROBLEMS]
         raise CampaignValidationError(shown, more=max(0, invalid - len(shown)))
@@ -128,7 +135,10 @@ def fill(conn: Connection, campaign_id: int, intake: Intake) -> Estimate:
         cost.add(content.text, kept)
     if checks:
         raise CampaignValidationError(checks)
-    campaigns.record_audience(conn, campaign_id, recipients_count=kept, dropped=dropped)
+    campaigns.record_audience(
+        conn, campaign_id, recipients_count=kept, dropped=dropped,
+        recipients_digest=digest.hexdigest(),
+    )  # fmt: skip
     return Estimate(
         account=adapter.account.name, provider=adapter.name, recipients=kept, dropped=dropped,
         texts=cost.shown, distinct_texts=cost.distinct, parts=cost.parts,
@@ -161,7 +171,8 @@ def _campaign_row(
     deps: Deps, adapter: Provider, request: CampaignRequest, content: Content, method: str,
     batch_size: int,
 ) -> dict[str, Any]:  # fmt: skip
-    """The campaigns row; its fingerprint is what a repeated idempotency key must match."""
+    """The campaigns row; its fingerprint is what a repeated idempotency key's parameters
+    must match (its list must match ``recipients_digest``, which ``fill`` records)."""
     measured = adapter.measure(content.text, force=content.encoding)
     row: dict[str, Any] = {
         "idempotency_key": request.idempotency_key, "account": adapter.account.name,
@@ -176,18 +187,28 @@ def _campaign_row(
     row["fingerprint"] = hashlib.sha256(
         json.dumps(identity, sort_keys=True, default=str).encode()
     ).hexdigest()
+    row["created_by"] = request.created_by
     return row
 
 
-def _copy(conn: Connection, campaign_id: int, intake: Intake) -> tuple[list[Problem], int, int]:
-    """Stream the producer's rows into recipients: (problems, rows written, rows invalid)."""
+def _copy(
+    conn: Connection, campaign_id: int, intake: Intake, digest: RecipientDigest
+) -> tuple[list[Problem], int, int]:
+    """Stream the producer's rows into recipients: (problems, rows written, rows invalid).
+
+    Every row read, valid or not, goes through ``digest``: the list a repeated idempotency
+    key must bring again (enqueue.py)."""
     request, content = intake.request, intake.content
     normaliser = NumberNormaliser(request.default_region or intake.adapter.account.default_region)
     problems: list[Problem] = []
     invalid = 0
     with recipients.writer(conn, campaign_id, intake.batch_size) as writer:
         try:
-            for raw in read_recipients(request.recipients):
+            for raw in digest.over(read_recipients(request.recipients)):
+                if bad := row_problems(raw.row, raw.number, raw.fields):  # before COPY sees it
+                    invalid += 1
+                    problems += bad[: max(0, MAX_LISTED_PROBLEMS - len(problems))]
+                    continue
                 try:
                     msisdn = normaliser.normalise(raw.number)
                     personal = (

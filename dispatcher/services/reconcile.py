@@ -38,7 +38,7 @@ from dispatcher.persistence import campaigns, recipients
 from dispatcher.persistence import reconcile as rows
 from dispatcher.persistence.reconcile import Due
 from dispatcher.providers.base import Provider
-from dispatcher.services import limits, outage
+from dispatcher.services import limits, outage, reconcile_pushed
 from dispatcher.services.deps import Deps
 from dispatcher.services.pacing import first_poll_interval, report_horizon
 
@@ -80,6 +80,11 @@ def reconcile_batch(deps: Deps, due: Due) -> Step:
         # key): the reaper replays it first.
         return _later(deps, due, now + _retry_wait(deps, 0), None)
     adapter = deps.adapters(due.account)
+    if adapter.matches_pushed_reports:  # the bulk gateway: services/reconcile_pushed.py
+        verdict = reconcile_pushed.look(deps, due, adapter, _unknown_since(due))
+        if verdict.next_at is not None:
+            return _later(deps, due, verdict.next_at, verdict.entry)
+        return _settle(deps, due, Step(verdict.outcome), verdict.entry or {})
     if not adapter.can_find_submissions:
         why = f"{adapter.name}'s document offers no way to find a send whose answer was lost"
         return _settle(deps, due, Step.UNSUPPORTED, {"event": "unsupported", "reason": why})
@@ -104,6 +109,7 @@ def reconcile_batch(deps: Deps, due: Due) -> Step:
         return _later(deps, due, now + timedelta(seconds=wait), None)
     with deps.db.transaction() as conn:
         since = due.sent_after
+        before, after = rows.neighbour_refs(conn, due.account, since, sent_before)
         probe = SubmissionProbe(
             batch_id=due.batch_id,
             client_ref=client_ref(due.batch_id),
@@ -115,6 +121,10 @@ def reconcile_batch(deps: Deps, due: Due) -> Step:
             sent_before=sent_before,
             recent_sends=rows.sends_since(conn, due.account, since),
             taken_refs=rows.refs_since(conn, due.account, since, due.batch_id),
+            ref_before=before,
+            ref_after=after,
+            # A look that asks more than once (Envoyer's gap walk) pays each further request.
+            take_slot=lambda: limits.take_slot(deps, adapter) <= 0,
         )
     try:
         placement = adapter.find_submission(probe)

@@ -38,7 +38,7 @@ from dispatcher.domain.refs import client_ref
 from dispatcher.domain.statuses import BatchState, Outcome, RecipientStatus
 from dispatcher.domain.window import SendWindow
 from dispatcher.errors import ConfigurationError
-from dispatcher.persistence import batches, campaigns, recipients, reports
+from dispatcher.persistence import batches, campaigns, recipients, reports, unmatched_reports
 from dispatcher.providers.base import Provider
 from dispatcher.services import evidence, limits, outage
 from dispatcher.services.callbacks import callback_url
@@ -263,6 +263,7 @@ def _record(
     code, message = result.code, result.description
     if result.balance is not None:  # estimates use it where the provider has no balance call
         deps.cache.set(f"balance:{adapter.account.name}", str(result.balance), 30 * 24 * 3600)
+    per_destination = bool(result.recipients)
     if result.recipients:
         reports.apply_send_results(conn, campaign.id, batch.seq, result.recipients)
         result = replace(result, outcome=batch_outcome(result))
@@ -303,10 +304,16 @@ def _record(
             campaign.id,
             batch.seq,
             RecipientStatus.SUBMITTED,
-            from_statuses=QUEUED_OR_UNKNOWN,
+            # Per-destination answers set every recipient already: one answered "unknown"
+            # (the bulk gateway's 1715) stays so, and is reconciled (not re-sent).
+            from_statuses=(RecipientStatus.QUEUED,) if per_destination else QUEUED_OR_UNKNOWN,
             log_events=False,
             stamp=False,
         )
+        unknown = sum(1 for r in result.recipients if r.outcome is Outcome.UNKNOWN)
+        if unknown:
+            why = f"{unknown} destination(s) of an accepted request: {result.description}"
+            unmatched_reports.enter_reconciliation(conn, batch.id, why)
         if horizon is None:
             _expire_at_acceptance(conn, campaign, batch, now)
         return SubmitStep.ACCEPTED

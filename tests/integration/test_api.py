@@ -47,6 +47,22 @@ def test_a_campaign_is_created_once_per_idempotency_key_and_can_be_read(
     assert shown.json()["state"] == "scheduled"
 
 
+def test_an_idempotency_key_reused_with_another_list_is_a_409_naming_the_recipients(
+    stack: LocalStack, marker: str
+) -> None:
+    body = {
+        "account": "sandbox-smsmode",
+        "text": f"API {marker}",
+        "recipients": plain_mobiles(3),
+        "send_at": "2031-01-01T09:00:00+01:00",
+    }
+    other = {**body, "recipients": plain_mobiles(3)}
+    with _api(stack) as api:
+        api.post("/campaigns", json=body, headers={**TOKEN, "Idempotency-Key": marker})
+        again = api.post("/campaigns", json=other, headers={**TOKEN, "Idempotency-Key": marker})
+    assert (again.status_code, "other recipients" in again.json()["error"]) == (409, True)
+
+
 def test_a_bad_campaign_is_refused_with_every_problem_of_its_settings_named(
     stack: LocalStack,
 ) -> None:

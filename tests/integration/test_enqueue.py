@@ -52,10 +52,39 @@ def _campaigns_with(deps: Deps, marker: str) -> int:
 
 
 def test_the_same_idempotency_key_returns_the_same_campaign(deps: Deps, marker: str) -> None:
-    first = enqueue(deps, _request(marker, plain_mobiles(10), idempotency_key=marker))
-    second = enqueue(deps, _request(marker, iter(()), idempotency_key=marker))
+    numbers = plain_mobiles(10)
+    first = enqueue(deps, _request(marker, numbers, idempotency_key=marker))
+    second = enqueue(deps, _request(marker, iter(numbers), idempotency_key=marker))
     assert first == second
     assert _campaigns_with(deps, marker) == 1
+
+
+def test_a_reused_key_with_another_list_is_a_conflict_naming_the_recipients(
+    deps: Deps, marker: str
+) -> None:
+    enqueue(deps, _request(marker, plain_mobiles(3), idempotency_key=marker))
+    with pytest.raises(IdempotencyConflictError, match="other recipients"):
+        enqueue(deps, _request(marker, plain_mobiles(3), idempotency_key=marker))
+
+
+def test_a_reused_key_with_another_list_writes_nothing(deps: Deps, marker: str) -> None:
+    first = enqueue(deps, _request(marker, plain_mobiles(3), idempotency_key=marker))
+    with pytest.raises(IdempotencyConflictError):
+        enqueue(deps, _request(marker, plain_mobiles(4), idempotency_key=marker))
+    with deps.db.transaction() as conn:
+        stored = conn.execute(
+            text("SELECT count(*) FROM recipients WHERE campaign_id = :c"), {"c": first}
+        ).scalar_one()
+    assert (stored, _campaigns_with(deps, marker)) == (3, 1)
+
+
+def test_a_reused_key_with_the_same_rows_in_another_order_is_a_conflict(
+    deps: Deps, marker: str
+) -> None:
+    numbers = plain_mobiles(3)
+    enqueue(deps, _request(marker, numbers, idempotency_key=marker))
+    with pytest.raises(IdempotencyConflictError, match="other recipients"):
+        enqueue(deps, _request(marker, numbers[::-1], idempotency_key=marker))
 
 
 def test_a_reused_key_with_another_text_is_a_conflict(deps: Deps, marker: str) -> None:
@@ -65,8 +94,9 @@ def test_a_reused_key_with_another_text_is_a_conflict(deps: Deps, marker: str) -
 
 
 def test_options_spelt_out_at_their_defaults_are_the_same_campaign(deps: Deps, marker: str) -> None:
-    first = enqueue(deps, _request(marker, plain_mobiles(2), idempotency_key=marker))
-    again = _request(marker, iter(()), idempotency_key=marker, options={"transliterate": False})
+    numbers = plain_mobiles(2)
+    first = enqueue(deps, _request(marker, numbers, idempotency_key=marker))
+    again = _request(marker, numbers, idempotency_key=marker, options={"transliterate": False})
     assert enqueue(deps, again) == first
 
 

@@ -78,8 +78,8 @@ def make_world(database: Database, provider: str = "smsmode", **account: Any) ->
     )
     settings = Settings(
         accounts={"mock": AccountSettings(name="mock", provider=provider,
-                                          base_url="https://mock.test", **credentials,
-                                          **{"check_balance": False, **account})},
+                                          base_url="https://mock.test",
+                                          **{**credentials, "check_balance": False, **account})},
         timings=Timings(poll_first_delay_seconds=5),
         callback_base_url="https://dispatcher.test",
     )  # fmt: skip

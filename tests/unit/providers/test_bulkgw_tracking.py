@@ -3,7 +3,7 @@ through the account's configurable parameter names, with SMPP-receipt defaults."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -163,3 +163,33 @@ def test_an_empty_time_name_reads_no_time() -> None:
 def test_bad_report_options_name_the_variable(options: dict[str, Any], variable: str) -> None:
     with pytest.raises(ConfigurationError, match=f"DISPATCHER_ACCOUNTS__BULKGW_TEST__{variable}"):
         provider(options=options).parse_callback(DEFAULT)
+
+
+# -- the submit date: what places a report for a message id we never stored -------------------
+
+
+def test_a_report_carries_its_submit_date_when_pushed() -> None:
+    (report,) = provider().parse_callback(with_(DEFAULT, submitdate="2403251050"))
+    assert report.submitted_at == datetime(2024, 3, 25, 10, 50, tzinfo=PARIS)
+
+
+def test_an_unreadable_submit_date_still_applies_the_report_without_one() -> None:
+    (report,) = provider().parse_callback(with_(DEFAULT, submitdate="yesterday"))
+    assert (report.status, report.submitted_at) == (RecipientStatus.DELIVERED, None)
+
+
+def test_reports_place_nothing_without_dlr() -> None:
+    assert provider().pushed_match_slack() is None
+
+
+def test_reports_place_nothing_without_a_submit_date_name() -> None:
+    options = {"dlr": True, "report_submit_time": ""}
+    assert provider(options=options).pushed_match_slack() is None
+
+
+def test_the_match_slack_is_the_dates_precision_plus_a_minute_of_clock_drift() -> None:
+    minutes = provider(options={"dlr": True}).pushed_match_slack()
+    seconds = provider(
+        options={"dlr": True, "report_time_format": "%Y-%m-%d %H:%M:%S"}
+    ).pushed_match_slack()
+    assert (minutes, seconds) == (timedelta(minutes=2), timedelta(seconds=61))

@@ -182,6 +182,7 @@ CAPABILITY_CALLS: dict[str, tuple[object, ...]] = {
             sent_before=datetime(2024, 1, 1, 0, 1, tzinfo=UTC),
         ),
     ),
+    "pushed_match_slack": (),
 }
 
 

@@ -89,6 +89,15 @@ def test_accept_then_drop_processes_before_dropping() -> None:
     assert (processed, type(response).__name__) == ([True], "DropConnection")
 
 
+def test_accept_then_status_records_the_submission_and_answers_the_status(
+    client: TestClient,
+) -> None:
+    add_fault(client, endpoint="send", action={"type": "accept_then_status", "status": 500})
+    params = {"accessToken": TOKEN, "message": "Hi", "numero": "33612345678"}
+    answer = client.get("/http/1.6/sendSMS.do", params=params)
+    assert (answer.status_code, len(submissions(client))) == (500, 1)
+
+
 def test_times_limits_how_many_requests_a_rule_applies_to(client: TestClient) -> None:
     add_fault(client, endpoint="send", action={"type": "code", "code": "50"}, times=1)
     first = send(client, message="Hi", numero="33612345678")
