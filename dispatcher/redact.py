@@ -43,6 +43,9 @@ MASK = "***"
 # still mask it wherever it appears as a named parameter.
 MIN_SECRET_LENGTH = 4
 
+# Distinct texts a scrubber remembers the masked form of (bounded: a worker's memory stays flat).
+SCRUBBED_TEXTS_KEPT = 4096
+
 # Parameter and element names that carry a credential in the four documents and their
 # examples (sMsmode accessToken and createSubAccount's newPass, section 2 and "Sub-accounts";
 # the bulk gateway's username/password, "Request"; Envoyer's login/password,
@@ -108,12 +111,23 @@ class Scrubber:
                 forms |= encodings(secret)
         # Longest first, so a secret inside a longer form is not half-masked first.
         self._forms: Sequence[str] = sorted(forms, key=lambda f: (-len(f), f))
+        # Report texts repeat ("Received", "Routing error"...): a million reports would run the
+        # patterns a million times each, several seconds of a poll worker's time.
+        self._done: dict[str, str] = {}
 
     def text(self, text: str) -> str:
+        done = self._done.get(text)
+        if done is not None:
+            return done
+        masked = text
         for form in self._forms:
-            if form in text:
-                text = text.replace(form, MASK)
-        return redact_names(text)
+            if form in masked:
+                masked = masked.replace(form, MASK)
+        masked = redact_names(masked)
+        if len(self._done) >= SCRUBBED_TEXTS_KEPT:
+            self._done.clear()
+        self._done[text] = masked
+        return masked
 
     def maybe(self, text: str | None) -> str | None:
         return None if text is None else self.text(text)

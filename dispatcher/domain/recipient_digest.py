@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring_ascii
 
 from dispatcher.domain.audience import RawRecipient, RecipientSource, read_recipients
 
@@ -34,8 +35,12 @@ class RecipientDigest:
         """Never raises: a row the validation refuses must reach it, so a value JSON cannot
         sort or hold (mixed key types, a cycle) is hashed by its repr instead."""
         try:
-            # ensure_ascii (the default) escapes a lone surrogate instead of failing on it.
-            line = json.dumps([raw.number, raw.fields], sort_keys=True, default=str)
+            if raw.fields is None and isinstance(raw.number, str):  # most rows: json.dumps's
+                # own output for [number, null], without its per-call set-up
+                line = f"[{encode_basestring_ascii(raw.number)}, null]"
+            else:
+                # ensure_ascii (the default) escapes a lone surrogate instead of failing on it.
+                line = json.dumps([raw.number, raw.fields], sort_keys=True, default=str)
         except (TypeError, ValueError, RecursionError):
             line = repr((raw.number, raw.fields))
         self._hash.update(line.encode("utf-8", "backslashreplace") + b"\n")

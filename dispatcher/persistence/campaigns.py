@@ -82,7 +82,7 @@ def record_audience(
     *,
     recipients_count: int,
     dropped: Mapping[str, int],
-    recipients_digest: str,
+    recipients_digest: str | None,
 ) -> None:
     conn.execute(
         update(campaigns)

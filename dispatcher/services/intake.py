@@ -109,7 +109,8 @@ def fill(conn: Connection, campaign_id: int, intake: Intake) -> Estimate:
     The returned estimate carries no balance: the caller asked for it before its transaction.
     """
     request, adapter, content = intake.request, intake.adapter, intake.content
-    digest = RecipientDigest()
+    # Only a campaign with an idempotency key can be asked for again: only its list is hashed.
+    digest = RecipientDigest() if request.idempotency_key is not None else None
     problems, rows, invalid = _copy(conn, campaign_id, intake, digest)
     if invalid and request.invalid == "reject":
         shown = problems[:MAX_LISTED_PROBLEMS]
@@ -137,7 +138,7 @@ def fill(conn: Connection, campaign_id: int, intake: Intake) -> Estimate:
         raise CampaignValidationError(checks)
     campaigns.record_audience(
         conn, campaign_id, recipients_count=kept, dropped=dropped,
-        recipients_digest=digest.hexdigest(),
+        recipients_digest=digest.hexdigest() if digest is not None else None,
     )  # fmt: skip
     return Estimate(
         account=adapter.account.name, provider=adapter.name, recipients=kept, dropped=dropped,
@@ -192,7 +193,7 @@ def _campaign_row(
 
 
 def _copy(
-    conn: Connection, campaign_id: int, intake: Intake, digest: RecipientDigest
+    conn: Connection, campaign_id: int, intake: Intake, digest: RecipientDigest | None
 ) -> tuple[list[Problem], int, int]:
     """Stream the producer's rows into recipients: (problems, rows written, rows invalid).
 
@@ -204,7 +205,8 @@ def _copy(
     invalid = 0
     with recipients.writer(conn, campaign_id, intake.batch_size) as writer:
         try:
-            for raw in digest.over(read_recipients(request.recipients)):
+            rows = read_recipients(request.recipients)
+            for raw in digest.over(rows) if digest is not None else rows:
                 if bad := row_problems(raw.row, raw.number, raw.fields):  # before COPY sees it
                     invalid += 1
                     problems += bad[: max(0, MAX_LISTED_PROBLEMS - len(problems))]
