@@ -14,6 +14,7 @@ applied at once.
 from __future__ import annotations
 
 import hmac
+from typing import Literal
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -23,18 +24,16 @@ from starlette.routing import Route
 
 from dispatcher.api.state import deps, inbox
 from dispatcher.errors import CallbackError, ConfigurationError, InboxUnavailableError
+from dispatcher.providers.base import Provider
 from dispatcher.services.opt_outs import receive_inbound
 
 
 async def callback(request: Request) -> Response:
     """Check the report, record it durably, then answer: workers apply it (inbox)."""
-    found = await _pushed(request)
+    found = await _pushed(request, "callbacks")
     if isinstance(found, Response):
         return found
-    account, params = found
-    adapter = deps(request).adapters(account)
-    if not adapter.accepts_callbacks:
-        return PlainTextResponse(f"{adapter.name} pushes no delivery reports", status_code=404)
+    account, params, adapter = found
     try:
         adapter.parse_callback(params)
     except CallbackError as exc:
@@ -47,13 +46,10 @@ async def callback(request: Request) -> Response:
 
 
 async def inbound(request: Request) -> Response:
-    found = await _pushed(request)
+    found = await _pushed(request, "inbound")
     if isinstance(found, Response):
         return found
-    account, params = found
-    adapter = deps(request).adapters(account)
-    if not adapter.accepts_inbound:
-        return PlainTextResponse(f"{adapter.name} forwards no SMS to us", status_code=404)
+    account, params, _ = found
     try:
         outcome = await run_in_threadpool(receive_inbound, deps(request), account, params)
     except CallbackError as exc:
@@ -61,8 +57,13 @@ async def inbound(request: Request) -> Response:
     return PlainTextResponse(f"OK {outcome.received}")
 
 
-async def _pushed(request: Request) -> tuple[str, dict[str, str]] | Response:
-    """The account a provider's push is for, and its parameters; or why it is refused.
+async def _pushed(
+    request: Request, kind: Literal["callbacks", "inbound"]
+) -> tuple[str, dict[str, str], Provider] | Response:
+    """The account a provider's push is for, its parameters and adapter; or why it is refused.
+
+    Both routes refuse the same way (unknown account, wrong secret, a provider that never
+    pushes this ``kind``: 404), so the checks live here once, in that order.
 
     Providers call back with no signature of their own, so the secret in the URL is the
     proof; it is compared as bytes in constant time (a secret of any characters, ASCII or
@@ -83,7 +84,12 @@ async def _pushed(request: Request) -> tuple[str, dict[str, str]] | Response:
     params = dict(request.query_params)
     if request.method == "POST":
         params.update({k: str(v) for k, v in (await request.form()).items()})
-    return settings.name, params
+    adapter = deps(request).adapters(settings.name)
+    if kind == "callbacks" and not adapter.accepts_callbacks:
+        return PlainTextResponse(f"{adapter.name} pushes no delivery reports", status_code=404)
+    if kind == "inbound" and not adapter.accepts_inbound:
+        return PlainTextResponse(f"{adapter.name} forwards no SMS to us", status_code=404)
+    return settings.name, params, adapter
 
 
 def _utf8(value: str) -> bytes:

@@ -24,6 +24,7 @@ from dispatcher.settings import load_settings
 from tests.faults.gate import Gate
 from tests.faults.ledger import Row, markdown_table
 from tests.faults.scenario import FaultStack
+from tests.support.sandbox import sandbox_config
 
 # Scaled down like the integration tests' timings, so each fault recovers within seconds; the
 # table's times are therefore times under these settings, not under the product's defaults.
@@ -70,20 +71,7 @@ FAULT_ACCOUNTS = {
     # fixture, which knows the gate's port.
 }
 
-SANDBOX_CONFIG = {
-    "accept_any_token": True,
-    "envoyer": {
-        "window_seconds": 5,
-        "accounts": [
-            {
-                "login": "sandbox",
-                "password": "sandbox-token",
-                "account_id": 1,
-                "api_request_limit": 1000000,
-            }
-        ],
-    },
-}
+SANDBOX_CONFIG = sandbox_config(1000000)
 
 ROWS = pytest.StashKey[list[Row]]()
 LOG_DIR = pytest.StashKey[Path]()

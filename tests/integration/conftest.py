@@ -21,6 +21,7 @@ from dispatcher.runtime import build_deps
 from dispatcher.services.deps import Deps
 from dispatcher.settings import load_settings
 from tests.integration.world import World, make_world
+from tests.support.sandbox import sandbox_config
 
 pytestmark = pytest.mark.integration
 
@@ -52,28 +53,11 @@ FAST_TIMINGS = {
     "DISPATCHER_API_TOKENS": '["producer-token-for-tests"]',
 }
 
-# Envoyer SMS Pro counts requests per account in a window (60 minutes documented, 5 s here):
-# "sandbox" may make plenty, "limited" 3 per window.
-SANDBOX_CONFIG = {
-    "accept_any_token": True,
-    "envoyer": {
-        "window_seconds": 5,
-        "accounts": [
-            {
-                "login": "sandbox",
-                "password": "sandbox-token",
-                "account_id": 1,
-                "api_request_limit": 100000,
-            },
-            {
-                "login": "limited",
-                "password": "limited-token",
-                "account_id": 2,
-                "api_request_limit": 3,
-            },
-        ],
-    },
-}
+# "sandbox" may make plenty of Envoyer requests, "limited" 3 per window.
+SANDBOX_CONFIG = sandbox_config(
+    100000,
+    {"login": "limited", "password": "limited-token", "account_id": 2, "api_request_limit": 3},
+)
 
 # Accounts on the sandbox, each for one kind of test.
 SANDBOX_ACCOUNTS = {

@@ -100,3 +100,27 @@ def fault_on_send(
 
 def batch_states(deps: Deps, campaign_id: int) -> list[str]:
     return [b["state"] for b in batches_of(deps, campaign_id)]
+
+
+def batch_row(deps: Deps, batch_id: int) -> dict[str, Any]:
+    """One batch's row as the database holds it: many tests judge a step by its columns."""
+    with deps.db.transaction() as conn:
+        found = conn.execute(text("SELECT * FROM batches WHERE id = :b"), {"b": batch_id})
+        return dict(found.mappings().one())
+
+
+def campaign_state(deps: Deps, campaign_id: int) -> str:
+    """A campaign's ``state`` column, read directly rather than through the service."""
+    with deps.db.transaction() as conn:
+        found = conn.execute(text("SELECT state FROM campaigns WHERE id = :c"), {"c": campaign_id})
+        return str(found.scalar_one())
+
+
+def recipient_numbers(deps: Deps, campaign_id: int) -> list[str]:
+    """A campaign's numbers in row order, as a provider answer about them lists them."""
+    with deps.db.transaction() as conn:
+        found = conn.execute(
+            text("SELECT msisdn FROM recipients WHERE campaign_id = :c ORDER BY row_no"),
+            {"c": campaign_id},
+        )
+        return list(found.scalars())

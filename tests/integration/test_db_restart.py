@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from dispatcher.domain.statuses import Outcome
 from dispatcher.persistence.database import Database
 from dispatcher.services import evidence, maintenance, plan, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from tests.integration.helpers import plain_mobiles
+from tests.integration.helpers import batch_row, plain_mobiles
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
@@ -95,12 +94,6 @@ def _then_restart(world: World, db: RestartingDatabase, body: str, **failures: i
     world.answers.append(answer)
 
 
-def _row(world: World, batch_id: int) -> dict[str, Any]:
-    with world.deps.db.transaction() as conn:
-        found = conn.execute(text("SELECT * FROM batches WHERE id = :b"), {"b": batch_id})
-        return dict(found.mappings().one())
-
-
 def _statuses(world: World, campaign_id: int) -> set[str]:
     with world.deps.db.transaction() as conn:
         found = conn.execute(
@@ -128,7 +121,7 @@ def test_an_accepted_answer_is_recorded_once_the_database_is_back(
     campaign_id, batch_id = _batch(world)
     _then_restart(world, db, "0 | Accepted | ref-after-restart", drop=3)
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.ACCEPTED
-    row = _row(world, batch_id)
+    row = batch_row(world.deps, batch_id)
     assert (row["state"], row["provider_ref"], row["attempts"]) == (
         "submitted",
         "ref-after-restart",
@@ -144,7 +137,7 @@ def test_an_answer_whose_commit_was_not_acknowledged_is_recorded_once(
     campaign_id, batch_id = _batch(world)
     _then_restart(world, db, "0 | Accepted | ref-lost-ack", lose_ack=1)
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.ACCEPTED
-    row = _row(world, batch_id)
+    row = batch_row(world.deps, batch_id)
     assert (row["state"], row["provider_ref"], row["attempts"]) == ("submitted", "ref-lost-ack", 1)
     assert _statuses(world, campaign_id) == {"submitted"}
 
@@ -155,7 +148,7 @@ def test_a_transient_answer_whose_commit_was_not_acknowledged_is_paced_once(
     _, batch_id = _batch(world)
     _then_restart(world, db, "50 | Temporarily unavailable", lose_ack=1)
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.RETRY
-    row = _row(world, batch_id)
+    row = batch_row(world.deps, batch_id)
     assert (row["state"], row["attempts"], row["retries"]) == ("pending", 0, 1)
 
 
@@ -166,7 +159,7 @@ def test_a_claim_lost_to_a_dropped_connection_is_retried_at_once(
     world.answer("0 | Accepted | ref-claim-retried")
     db.drop = 2
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.ACCEPTED
-    assert _row(world, batch_id)["state"] == "submitted"
+    assert batch_row(world.deps, batch_id)["state"] == "submitted"
 
 
 def test_a_claim_whose_commit_was_not_acknowledged_is_taken_again_by_its_worker(
@@ -200,7 +193,7 @@ def test_marking_sending_whose_commit_was_not_acknowledged_sends_once_and_record
     world.deps.limiter = ArmingLimiter(db, lose_ack=1)
     world.answer("0 | Accepted | ref-marked")
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.ACCEPTED
-    row = _row(world, batch_id)
+    row = batch_row(world.deps, batch_id)
     assert (row["state"], row["provider_ref"], row["attempts"]) == ("submitted", "ref-marked", 1)
     assert len(world.requests) == 1
 
@@ -217,7 +210,7 @@ def test_an_answer_the_database_never_took_is_kept_as_evidence(
     kept = evidence.find(world.deps, batch_id)
     assert kept is not None
     assert (kept.attempt, kept.worker, kept.result.provider_ref) == (1, "test-worker", "ref-kept")
-    assert _row(world, batch_id)["state"] == "sending"
+    assert batch_row(world.deps, batch_id)["state"] == "sending"
 
 
 def test_the_reaper_records_a_kept_answer_instead_of_guessing_unknown(
@@ -232,7 +225,7 @@ def test_the_reaper_records_a_kept_answer_instead_of_guessing_unknown(
     _lapse_lease(world, batch_id)
     report = maintenance.reap(world.deps)
     assert (report.replayed, report.unknown) == ([batch_id], [])
-    row = _row(world, batch_id)
+    row = batch_row(world.deps, batch_id)
     assert (row["state"], row["provider_ref"]) == ("submitted", "ref-replayed")
     assert row["next_poll_at"] is not None
     assert _statuses(world, campaign_id) == {"submitted"}
@@ -266,7 +259,7 @@ def test_a_poll_answer_is_applied_once_the_database_is_back(
     _then_restart(world, db, f"{numbers[0]} 11 | {numbers[1]} 11", drop=2)
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
     assert _statuses(world, campaign_id) == {"delivered"}
-    assert _row(world, batch_id)["state"] == "done"
+    assert batch_row(world.deps, batch_id)["state"] == "done"
 
 
 def _numbers(world: World, campaign_id: int) -> list[str]:

@@ -17,7 +17,7 @@ from dispatcher.persistence.database import Database
 from dispatcher.services import plan, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from dispatcher.settings import Timings
-from tests.integration.helpers import plain_mobiles
+from tests.integration.helpers import campaign_state, plain_mobiles
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
@@ -95,15 +95,6 @@ def _statuses(world: World, campaign_id: int) -> set[str]:
         return set(rows.scalars())
 
 
-def _campaign_state(world: World, campaign_id: int) -> str:
-    with world.deps.db.transaction() as conn:
-        return str(
-            conn.execute(
-                text("SELECT state FROM campaigns WHERE id = :c"), {"c": campaign_id}
-            ).scalar_one()
-        )
-
-
 def _next(world: World, campaign_id: int, column: str, state: str) -> datetime | None:
     """The earliest ``column`` (due_at, next_poll_at) among the campaign's batches in ``state``."""
     with world.deps.db.transaction() as conn:
@@ -145,7 +136,7 @@ def test_a_two_hour_outage_costs_a_few_probes_a_minute_and_no_recipient(world: W
     assert len(world.requests) <= _requests_allowed(world.deps.settings.timings, OUTAGE)
     assert _batches(world, campaign_id) == [("pending", 0)] * BATCHES
     assert _statuses(world, campaign_id) == {"queued"}
-    assert _campaign_state(world, campaign_id) == "running"
+    assert campaign_state(world.deps, campaign_id) == "running"
 
 
 def test_when_the_provider_answers_again_every_batch_goes_once(world: World) -> None:
@@ -165,7 +156,7 @@ def test_when_the_provider_answers_again_every_batch_goes_once(world: World) -> 
 
     _always(world, httpx.Response(200, text=" | ".join(f"{n} 11" for n in numbers)))
     _poll_until(world, campaign_id, batch_ids, world.clock() + timedelta(minutes=5))
-    assert _campaign_state(world, campaign_id) == "done"
+    assert campaign_state(world.deps, campaign_id) == "done"
 
 
 def test_a_two_hour_outage_of_report_polls_costs_a_few_probes_a_minute(world: World) -> None:
@@ -193,4 +184,4 @@ def test_when_reports_can_be_read_again_every_batch_finishes(world: World) -> No
     _poll_until(world, campaign_id, batch_ids, world.clock() + timedelta(minutes=5))
     assert len(set(world.publisher.polled) & set(batch_ids)) == BATCHES - 1  # woken by the probe
     assert _statuses(world, campaign_id) == {"delivered"}
-    assert _campaign_state(world, campaign_id) == "done"
+    assert campaign_state(world.deps, campaign_id) == "done"

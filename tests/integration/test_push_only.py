@@ -16,7 +16,7 @@ from dispatcher.persistence.database import Database
 from dispatcher.services import plan, submit, track
 from dispatcher.services.callbacks import apply_callback
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from tests.integration.helpers import plain_mobiles
+from tests.integration.helpers import batch_row, campaign_state, plain_mobiles
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
@@ -67,19 +67,6 @@ def _push(world: World, campaign_id: int, number: str, status: str = "DELIVRD") 
     assert apply_callback(world.deps, "mock", _report(campaign_id, number, status)).applied == 1
 
 
-def _row(world: World, sql: str, **params: object) -> dict[str, object]:
-    with world.deps.db.transaction() as conn:
-        return dict(conn.execute(text(sql), params).mappings().one())
-
-
-def _batch(world: World, batch_id: int) -> dict[str, object]:
-    return _row(world, "SELECT * FROM batches WHERE id = :b", b=batch_id)
-
-
-def _campaign_state(world: World, campaign_id: int) -> str:
-    return str(_row(world, "SELECT state FROM campaigns WHERE id = :c", c=campaign_id)["state"])
-
-
 def _recipients(world: World, campaign_id: int) -> dict[str, dict[str, object]]:
     with world.deps.db.transaction() as conn:
         rows = conn.execute(
@@ -109,7 +96,7 @@ def test_an_accepted_batch_stays_submitted_with_its_one_step_due_at_the_horizon(
     world: World,
 ) -> None:
     campaign_id, batch_id, _ = _accepted(world)
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     horizon = ACCEPTED_AT + DEFAULT_HORIZON
     assert (batch["state"], batch["poll_until"], batch["next_poll_at"]) == (
         "submitted",
@@ -117,25 +104,25 @@ def test_an_accepted_batch_stays_submitted_with_its_one_step_due_at_the_horizon(
         horizon,
     )
     assert set(_statuses(world, campaign_id).values()) == {"submitted"}
-    assert _campaign_state(world, campaign_id) == "running"
+    assert campaign_state(world.deps, campaign_id) == "running"
 
 
 def test_the_accounts_report_horizon_hours_sets_the_horizon(database: Database) -> None:
     world = _world(database, report_horizon_hours=6)
     _, batch_id, _ = _accepted(world)
-    assert _batch(world, batch_id)["poll_until"] == ACCEPTED_AT + timedelta(hours=6)
+    assert batch_row(world.deps, batch_id)["poll_until"] == ACCEPTED_AT + timedelta(hours=6)
 
 
 def test_without_dlr_the_recipients_expire_at_acceptance(database: Database) -> None:
     world = _world(database, dlr=False)
     campaign_id, batch_id, _ = _accepted(world)
-    assert _batch(world, batch_id)["state"] == "done"
+    assert batch_row(world.deps, batch_id)["state"] == "done"
     rows = _recipients(world, campaign_id).values()
     assert {(r["status"], r["provider_code"], r["status_at"]) for r in rows} == {
         ("expired", "1701", ACCEPTED_AT)
     }
     assert _event_sources(world, campaign_id, "expired") == {"horizon"}
-    assert _campaign_state(world, campaign_id) == "done"
+    assert campaign_state(world.deps, campaign_id) == "done"
 
 
 # -- pushed reports -----------------------------------------------------------------------
@@ -146,8 +133,8 @@ def test_a_pushed_report_that_leaves_a_recipient_pending_keeps_the_batch_submitt
 ) -> None:
     campaign_id, batch_id, numbers = _accepted(world)
     _push(world, campaign_id, numbers[0])
-    assert _batch(world, batch_id)["state"] == "submitted"
-    assert _campaign_state(world, campaign_id) == "running"
+    assert batch_row(world.deps, batch_id)["state"] == "submitted"
+    assert campaign_state(world.deps, campaign_id) == "running"
 
 
 def test_pushed_reports_that_make_every_recipient_final_close_the_batch_and_campaign(
@@ -156,9 +143,9 @@ def test_pushed_reports_that_make_every_recipient_final_close_the_batch_and_camp
     campaign_id, batch_id, numbers = _accepted(world)
     _push(world, campaign_id, numbers[0])
     _push(world, campaign_id, numbers[1], "UNDELIV")
-    assert _batch(world, batch_id)["state"] == "done"
+    assert batch_row(world.deps, batch_id)["state"] == "done"
     assert _statuses(world, campaign_id) == {numbers[0]: "delivered", numbers[1]: "failed"}
-    assert _campaign_state(world, campaign_id) == "done"
+    assert campaign_state(world.deps, campaign_id) == "done"
 
 
 def test_destinations_refused_at_acceptance_count_as_final_when_the_rest_report(
@@ -167,14 +154,14 @@ def test_destinations_refused_at_acceptance_count_as_final_when_the_rest_report(
     campaign_id, batch_id, numbers = _accepted(world, 3, refused=1)
     _push(world, campaign_id, numbers[0])
     _push(world, campaign_id, numbers[1])
-    assert _batch(world, batch_id)["state"] == "done"
-    assert _campaign_state(world, campaign_id) == "done"
+    assert batch_row(world.deps, batch_id)["state"] == "done"
+    assert campaign_state(world.deps, campaign_id) == "done"
 
 
 def test_a_non_final_pushed_report_does_not_close_the_batch(world: World) -> None:
     campaign_id, batch_id, numbers = _accepted(world, 1)
     _push(world, campaign_id, numbers[0], "ACCEPTD")
-    assert _batch(world, batch_id)["state"] == "submitted"
+    assert batch_row(world.deps, batch_id)["state"] == "submitted"
     assert _statuses(world, campaign_id) == {numbers[0]: "submitted"}
 
 
@@ -188,7 +175,7 @@ def test_the_step_woken_before_the_horizon_waits_for_it_without_asking_the_provi
     sent = len(world.requests)
     world.clock.set(ACCEPTED_AT + timedelta(hours=1))
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.WAITING
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["next_poll_at"]) == ("submitted", ACCEPTED_AT + DEFAULT_HORIZON)
     assert set(_statuses(world, campaign_id).values()) == {"submitted"}
     assert len(world.requests) == sent
@@ -204,8 +191,8 @@ def test_the_step_before_the_horizon_closes_a_batch_whose_reports_are_all_final(
             {"c": campaign_id},
         )
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
-    assert _batch(world, batch_id)["state"] == "done"
-    assert _campaign_state(world, campaign_id) == "done"
+    assert batch_row(world.deps, batch_id)["state"] == "done"
+    assert campaign_state(world.deps, campaign_id) == "done"
 
 
 def test_at_the_horizon_what_is_still_pending_expires_and_the_campaign_is_done(
@@ -219,12 +206,12 @@ def test_at_the_horizon_what_is_still_pending_expires_and_the_campaign_is_done(
 
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
 
-    assert _batch(world, batch_id)["state"] == "done"
+    assert batch_row(world.deps, batch_id)["state"] == "done"
     rows = _recipients(world, campaign_id)
     assert rows[numbers[0]]["status"] == "delivered"
     assert (rows[numbers[1]]["status"], rows[numbers[1]]["status_at"]) == ("expired", at)
     assert _event_sources(world, campaign_id, "expired") == {"horizon"}
-    assert _campaign_state(world, campaign_id) == "done"
+    assert campaign_state(world.deps, campaign_id) == "done"
     assert len(world.requests) == sent  # nothing can be read: nothing was asked
 
 

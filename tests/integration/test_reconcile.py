@@ -7,7 +7,6 @@ World's clock and MockTransport provider."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -21,7 +20,7 @@ from dispatcher.persistence.database import Database
 from dispatcher.services import campaigns as operate
 from dispatcher.services import plan, reconcile, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from tests.integration.helpers import plain_mobiles
+from tests.integration.helpers import batch_row, plain_mobiles, recipient_numbers
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
@@ -57,21 +56,6 @@ def _lost_send(world: World, count: int = 3) -> tuple[int, int]:
     return campaign_id, batch_id
 
 
-def _batch(world: World, batch_id: int) -> dict[str, Any]:
-    with world.deps.db.transaction() as conn:
-        row = conn.execute(text("SELECT * FROM batches WHERE id = :b"), {"b": batch_id})
-        return dict(row.mappings().one())
-
-
-def _numbers(world: World, campaign_id: int) -> list[str]:
-    with world.deps.db.transaction() as conn:
-        found = conn.execute(
-            text("SELECT msisdn FROM recipients WHERE campaign_id = :c ORDER BY row_no"),
-            {"c": campaign_id},
-        )
-        return list(found.scalars())
-
-
 def _statuses(world: World, campaign_id: int) -> set[str]:
     with world.deps.db.transaction() as conn:
         found = conn.execute(
@@ -83,8 +67,8 @@ def _statuses(world: World, campaign_id: int) -> set[str]:
 
 def _listed(world: World, campaign_id: int, batch_id: int, sms_id: str) -> str:
     """smsList.do's line for the batch's request, as sMsmode would write it (section 10)."""
-    sent: datetime = _batch(world, batch_id)["sending_at"]
-    numbers = _numbers(world, campaign_id)
+    sent: datetime = batch_row(world.deps, batch_id)["sending_at"]
+    numbers = recipient_numbers(world.deps, campaign_id)
     date = sent.astimezone(PARIS).strftime("%d%m%Y-%H:%M")
     return f"{sms_id} | {date} | Hi there | {numbers[0]} | {len(numbers)} | {len(numbers)} |"
 
@@ -102,7 +86,7 @@ def test_an_unknown_batch_is_due_for_reconciliation_and_keeps_its_campaign_runni
 ) -> None:
     campaign_id, batch_id = _lost_send(world)
 
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["reconcile_state"]) == ("unknown", "pending")
     assert batch["evidence"][0]["event"] == "unknown"
     assert operate.campaign_status(world.deps, campaign_id).state is CampaignState.RUNNING
@@ -115,13 +99,13 @@ def test_a_lost_answer_found_in_the_sent_list_is_submitted_then_tracked_to_the_e
     world.answer(_listed(world, campaign_id, batch_id, "SMS42"))
 
     assert _reconcile(world, batch_id) is reconcile.Step.PLACED
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["provider_ref"], batch["reconcile_state"]) == (
         "submitted",
         "SMS42",
         "placed",
     )
-    world.answer(" | ".join(f"{n} 11" for n in _numbers(world, campaign_id)))
+    world.answer(" | ".join(f"{n} 11" for n in recipient_numbers(world.deps, campaign_id)))
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
     assert operate.campaign_status(world.deps, campaign_id).state is CampaignState.DONE
     assert _statuses(world, campaign_id) == {"delivered"}
@@ -157,7 +141,7 @@ def test_a_send_absent_from_two_reads_far_enough_apart_is_unplaced_and_needs_att
     world.answer("")
 
     assert _reconcile(world, batch_id) is reconcile.Step.UNPLACED
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["reconcile_state"]) == ("unknown", "unplaced")
     assert [e["event"] for e in batch["evidence"]] == ["unknown", "absent", "not-found"]
     assert operate.campaign_status(world.deps, campaign_id).state is CampaignState.NEEDS_ATTENTION
@@ -170,7 +154,7 @@ def test_a_single_absent_read_proves_nothing_yet(world: World) -> None:
 
     reconcile.reconcile_due(world.deps)
 
-    assert _batch(world, batch_id)["reconcile_state"] == "pending"
+    assert batch_row(world.deps, batch_id)["reconcile_state"] == "pending"
 
 
 def test_an_operator_cannot_resend_a_batch_still_being_reconciled(world: World) -> None:
@@ -206,7 +190,7 @@ def test_an_unreadable_list_is_undecided_and_read_again_later(world: World) -> N
     world.answer("31 | Internal error")
 
     assert _reconcile(world, batch_id) is reconcile.Step.WAITING
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["reconcile_state"], batch["reconcile_tries"]) == ("pending", 1)
     assert batch["evidence"][-1]["event"] == "undecided"
 
@@ -220,6 +204,6 @@ def test_an_smsfactor_unknown_is_unsupported_and_needs_attention(smsfactor: Worl
     campaign_id, batch_id = _lost_send(smsfactor)
 
     assert _reconcile(smsfactor, batch_id) is reconcile.Step.UNSUPPORTED
-    assert _batch(smsfactor, batch_id)["reconcile_state"] == "unsupported"
+    assert batch_row(smsfactor.deps, batch_id)["reconcile_state"] == "unsupported"
     state = operate.campaign_status(smsfactor.deps, campaign_id).state
     assert state is CampaignState.NEEDS_ATTENTION

@@ -8,7 +8,6 @@ and a MockTransport gateway."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from dispatcher.services import campaigns as operate
 from dispatcher.services import plan, reconcile, submit
 from dispatcher.services.callbacks import apply_callback
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from tests.integration.helpers import plain_mobiles
+from tests.integration.helpers import batch_row, plain_mobiles, recipient_numbers
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
@@ -52,7 +51,7 @@ def _campaign(world: World, numbers: list[str]) -> tuple[int, int, list[str]]:
         CampaignRequest(account="mock", text="Hi", recipients=numbers, sender="SHOP"),
     )
     (batch_id,) = plan.plan_campaign(world.deps, campaign_id)
-    return campaign_id, batch_id, _numbers(world, campaign_id)
+    return campaign_id, batch_id, recipient_numbers(world.deps, campaign_id)
 
 
 def _send(world: World, batch_id: int, answer: str | None) -> submit.SubmitStep:
@@ -66,21 +65,6 @@ def _send(world: World, batch_id: int, answer: str | None) -> submit.SubmitStep:
     else:
         world.answer(answer)
     return submit.submit_batch(world.deps, batch_id)
-
-
-def _numbers(world: World, campaign_id: int) -> list[str]:
-    with world.deps.db.transaction() as conn:
-        found = conn.execute(
-            text("SELECT msisdn FROM recipients WHERE campaign_id = :c ORDER BY row_no"),
-            {"c": campaign_id},
-        )
-        return list(found.scalars())
-
-
-def _batch(world: World, batch_id: int) -> dict[str, Any]:
-    with world.deps.db.transaction() as conn:
-        row = conn.execute(text("SELECT * FROM batches WHERE id = :b"), {"b": batch_id})
-        return dict(row.mappings().one())
 
 
 def _statuses(world: World, campaign_id: int) -> dict[str, tuple[str, str | None]]:
@@ -110,7 +94,7 @@ def _push(
 
 
 def _sent_at(world: World, batch_id: int) -> datetime:
-    sent: datetime = _batch(world, batch_id)["sending_at"]
+    sent: datetime = batch_row(world.deps, batch_id)["sending_at"]
     return sent
 
 
@@ -129,7 +113,7 @@ def test_1715_destinations_whose_reports_come_are_placed_final_and_sent_once(
     campaign_id, batch_id, (n1, n2, n3) = _campaign(world, plain_mobiles(3))
     answer = f"1701|{n1}|m1-{campaign_id},1715|{n2}|,1715|{n3}|"
     assert _send(world, batch_id, answer) is submit.SubmitStep.ACCEPTED
-    assert _batch(world, batch_id)["reconcile_state"] == "pending"
+    assert batch_row(world.deps, batch_id)["reconcile_state"] == "pending"
     sent = _sent_at(world, batch_id)
 
     _push(world, n1, f"m1-{campaign_id}", sent)
@@ -142,7 +126,7 @@ def test_1715_destinations_whose_reports_come_are_placed_final_and_sent_once(
         n2: ("delivered", f"x2-{campaign_id}"),
         n3: ("failed", f"x3-{campaign_id}"),
     }
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["reconcile_state"]) == ("done", "placed")
     assert operate.campaign_status(world.deps, campaign_id).state is CampaignState.DONE
     assert len(world.requests) == 1
@@ -168,7 +152,7 @@ def test_a_lost_answer_whose_reports_come_is_placed_then_submitted_until_its_hor
     _push(world, n2, f"y2-{campaign_id}", sent)
 
     assert _reconcile(world, batch_id) is reconcile.Step.PLACED
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["reconcile_state"]) == ("submitted", "placed")
     assert batch["poll_until"] is not None
     assert _statuses(world, campaign_id) == {
@@ -189,12 +173,12 @@ def test_recipients_no_report_ever_places_are_unplaced_with_evidence_after_the_h
     sent = _sent_at(world, batch_id)
     _push(world, n1, f"z1-{campaign_id}", sent, status="ACCEPTD")  # never a final one
     assert _reconcile(world, batch_id) is reconcile.Step.WAITING
-    assert _batch(world, batch_id)["state"] == "unknown"  # n2 may still be reported
+    assert batch_row(world.deps, batch_id)["state"] == "unknown"  # n2 may still be reported
 
     world.clock.set(datetime.now(UTC) + HORIZON + timedelta(minutes=5))
     assert _reconcile(world, batch_id) is reconcile.Step.UNPLACED
 
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["reconcile_state"]) == ("unknown", "unplaced")
     last = batch["evidence"][-1]
     assert (last["event"], last["left"]) == ("not-found", 1)
@@ -214,7 +198,7 @@ def test_a_look_before_the_horizon_that_places_nobody_waits_and_logs_nothing(
     _send(world, batch_id, None)
 
     assert _reconcile(world, batch_id) is reconcile.Step.WAITING
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert [e["event"] for e in batch["evidence"]] == ["unknown"]
     assert batch["reconcile_state"] == "pending"
 

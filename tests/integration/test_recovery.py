@@ -29,6 +29,7 @@ from dispatcher.services import maintenance, plan, submit
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from tests.integration.helpers import (
+    batch_row,
     batch_states,
     fault_on_send,
     plain_mobiles,
@@ -61,15 +62,6 @@ def _planned_batch(world: World) -> tuple[int, int]:
     return campaign_id, batch_id
 
 
-def _batch(world: World, batch_id: int) -> dict[str, object]:
-    with world.deps.db.transaction() as conn:
-        return dict(
-            conn.execute(text("SELECT * FROM batches WHERE id = :id"), {"id": batch_id})
-            .mappings()
-            .one()
-        )
-
-
 def _lease_runs_out(world: World, batch_id: int) -> None:
     with world.deps.db.transaction() as conn:
         conn.execute(
@@ -95,7 +87,10 @@ def _claimed_by_a_dead_worker(world: World, batch_id: int) -> None:
             submit.submit_batch(world.deps, batch_id)
     finally:
         world.deps.limiter, world.deps.worker = limiter, worker
-    assert (_batch(world, batch_id)["state"], _batch(world, batch_id)["worker"]) == (
+    assert (
+        batch_row(world.deps, batch_id)["state"],
+        batch_row(world.deps, batch_id)["worker"],
+    ) == (
         "claimed",
         "dead-host:1",
     )
@@ -239,7 +234,7 @@ def test_a_redis_wipe_never_republishes_a_batch_that_may_have_been_sent(world: W
     maintenance.sweep(world.deps)
     maintenance.reap(world.deps)
     assert batch_id not in world.publisher.submitted
-    assert _batch(world, batch_id)["state"] == "sending"
+    assert batch_row(world.deps, batch_id)["state"] == "sending"
 
 
 def test_a_redis_wipe_leaves_a_live_claim_to_its_worker(world: World) -> None:
@@ -250,7 +245,7 @@ def test_a_redis_wipe_leaves_a_live_claim_to_its_worker(world: World) -> None:
     _wipe_redis(world)
     maintenance.sweep(world.deps)
     assert batch_id not in world.publisher.submitted
-    assert _batch(world, batch_id)["state"] == "claimed"
+    assert batch_row(world.deps, batch_id)["state"] == "claimed"
 
 
 # -- the marker on a real Redis -----------------------------------------------------------------

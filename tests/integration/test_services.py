@@ -12,7 +12,7 @@ from sqlalchemy import text
 from dispatcher.domain.statuses import RecipientStatus
 from dispatcher.services import maintenance, plan, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from tests.integration.helpers import plain_mobiles
+from tests.integration.helpers import batch_row, plain_mobiles
 from tests.integration.world import Handler, World
 
 pytestmark = pytest.mark.integration
@@ -28,15 +28,6 @@ def _planned_batch(world: World, count: int = 5) -> tuple[int, int]:
 
 def _answer(body: str, status: int = 200) -> Handler:
     return lambda request: httpx.Response(status, text=body)
-
-
-def _batch(world: World, batch_id: int) -> dict[str, object]:
-    with world.deps.db.transaction() as conn:
-        return dict(
-            conn.execute(text("SELECT * FROM batches WHERE id = :id"), {"id": batch_id})
-            .mappings()
-            .one()
-        )
 
 
 def _statuses(world: World, campaign_id: int) -> set[str]:
@@ -70,7 +61,7 @@ def test_accepted_batches_are_submitted_with_the_provider_id_and_a_first_poll(wo
     campaign_id, batch_id = _planned_batch(world)
     world.answers.append(_answer("0 | Accepted | abc123"))
     submit.submit_batch(world.deps, batch_id)
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["provider_ref"], batch["attempts"]) == ("submitted", "abc123", 1)
     assert batch["next_poll_at"] is not None
     assert _statuses(world, campaign_id) == {"submitted"}
@@ -80,7 +71,7 @@ def test_no_rate_limit_token_hands_the_batch_back_unsent_with_a_due_time(world: 
     _, batch_id = _planned_batch(world)
     world.limiter.wait = 30
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.RATE_LIMITED
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["attempts"]) == ("pending", 0)
     assert batch["due_at"] > datetime.now(UTC) + timedelta(seconds=20)
     assert world.requests == []
@@ -90,7 +81,7 @@ def test_a_transient_answer_schedules_a_retry_in_postgres_not_on_the_broker(worl
     campaign_id, batch_id = _planned_batch(world)
     world.answers.append(_answer("50 | Temporarily unavailable"))
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.RETRY
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["last_code"], batch["published_at"]) == ("pending", "50", None)
     assert (batch["attempts"], batch["retries"]) == (0, 1)  # paced, not counted
     assert batch["due_at"] > datetime.now(UTC)
@@ -101,7 +92,7 @@ def test_an_unknown_outcome_marks_batch_and_recipients_unknown(world: World) -> 
     campaign_id, batch_id = _planned_batch(world)
     world.answers.append(_answer("internal", status=500))
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.UNKNOWN
-    assert _batch(world, batch_id)["state"] == "unknown"
+    assert batch_row(world.deps, batch_id)["state"] == "unknown"
     assert _statuses(world, campaign_id) == {"unknown"}
     world.publisher.submitted.clear()
     maintenance.sweep(world.deps)
@@ -123,7 +114,7 @@ def test_a_batch_over_the_limit_is_held_for_an_operator_without_a_request(world:
         assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.HELD
     finally:
         world.deps.settings.accounts["mock"].batch_size = None
-    assert _batch(world, batch_id)["state"] == "held"
+    assert batch_row(world.deps, batch_id)["state"] == "held"
     assert world.requests == []
 
 
@@ -153,7 +144,7 @@ def test_the_reaper_hands_back_a_claim_whose_lease_ended(world: World) -> None:
             {"b": batch_id},
         )
     assert batch_id in maintenance.reap(world.deps).released
-    assert _batch(world, batch_id)["state"] == "pending"
+    assert batch_row(world.deps, batch_id)["state"] == "pending"
 
 
 def test_an_answer_arriving_after_the_reaper_wins_over_its_guess(world: World) -> None:
@@ -170,7 +161,7 @@ def test_an_answer_arriving_after_the_reaper_wins_over_its_guess(world: World) -
 
     world.answers.append(accepted_after_reaping)
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.ACCEPTED
-    assert _batch(world, batch_id)["state"] == "submitted"
+    assert batch_row(world.deps, batch_id)["state"] == "submitted"
     assert _statuses(world, campaign_id) == {"submitted"}
 
 
@@ -182,14 +173,14 @@ def test_polls_apply_reports_grow_their_interval_and_finish_the_batch(world: Wor
 
     world.answers.append(_answer(f"{numbers[0]} 13 | {numbers[1]} 0"))
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.APPLIED
-    first = _batch(world, batch_id)
+    first = batch_row(world.deps, batch_id)
     world.answers.append(_answer(f"{numbers[0]} 13 | {numbers[1]} 13"))
     track.poll_batch(world.deps, batch_id)
-    assert _batch(world, batch_id)["poll_interval"] > first["poll_interval"]
+    assert batch_row(world.deps, batch_id)["poll_interval"] > first["poll_interval"]
 
     world.answers.append(_answer(f"{numbers[0]} 11 | {numbers[1]} 35"))
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
-    assert _batch(world, batch_id)["state"] == "done"
+    assert batch_row(world.deps, batch_id)["state"] == "done"
     assert _statuses(world, campaign_id) == {
         RecipientStatus.DELIVERED.value,
         RecipientStatus.FAILED.value,

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from dispatcher.services import maintenance, plan, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from tests.integration.helpers import plain_mobiles
+from tests.integration.helpers import batch_row, campaign_state, plain_mobiles
 from tests.integration.world import World
 
 pytestmark = pytest.mark.integration
@@ -29,19 +29,6 @@ def _planned_batch(world: World, count: int = 3, **options: str) -> tuple[int, i
     campaign_id = enqueue(world.deps, request)
     (batch_id,) = plan.plan_campaign(world.deps, campaign_id)
     return campaign_id, batch_id
-
-
-def _row(world: World, sql: str, **params: object) -> dict[str, object]:
-    with world.deps.db.transaction() as conn:
-        return dict(conn.execute(text(sql), params).mappings().one())
-
-
-def _batch(world: World, batch_id: int) -> dict[str, object]:
-    return _row(world, "SELECT * FROM batches WHERE id = :b", b=batch_id)
-
-
-def _campaign_state(world: World, campaign_id: int) -> str:
-    return str(_row(world, "SELECT state FROM campaigns WHERE id = :c", c=campaign_id)["state"])
 
 
 def _recipients(world: World, campaign_id: int) -> list[dict[str, object]]:
@@ -71,7 +58,7 @@ def _fail_transiently(world: World, batch_id: int, times: int) -> list[float]:
     for _ in range(times):
         world.answer(UNAVAILABLE)
         assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.RETRY
-        due = _batch(world, batch_id)["due_at"]
+        due = batch_row(world.deps, batch_id)["due_at"]
         assert isinstance(due, datetime)
         waits.append((due - world.clock()).total_seconds())
         world.clock.set(due)
@@ -84,10 +71,10 @@ def _fail_transiently(world: World, batch_id: int, times: int) -> list[float]:
 def test_transient_answers_never_count_an_attempt_nor_stop_the_batch(world: World) -> None:
     campaign_id, batch_id = _planned_batch(world)
     _fail_transiently(world, batch_id, 10)
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["attempts"], batch["retries"]) == ("pending", 0, 10)
     assert {r["status"] for r in _recipients(world, campaign_id)} == {"queued"}
-    assert _campaign_state(world, campaign_id) == "running"
+    assert campaign_state(world.deps, campaign_id) == "running"
 
 
 def test_the_wait_after_a_transient_answer_grows_up_to_its_cap(world: World) -> None:
@@ -104,7 +91,7 @@ def test_a_waiting_batch_is_sent_once_the_provider_answers_again(world: World) -
     _fail_transiently(world, batch_id, 4)
     world.answer("0 | Accepted | back1")
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.ACCEPTED
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["attempts"], batch["provider_ref"]) == ("submitted", 1, "back1")
     assert {r["status"] for r in _recipients(world, campaign_id)} == {"submitted"}
 
@@ -117,13 +104,13 @@ def test_the_send_deadline_fails_a_waiting_batch_with_the_providers_last_answer(
     world.clock.set(datetime.now(UTC) + timedelta(hours=25))  # the default deadline is 24 h
 
     assert batch_id in maintenance.reap(world.deps).overdue
-    assert _batch(world, batch_id)["state"] == "failed"
+    assert batch_row(world.deps, batch_id)["state"] == "failed"
     rows = _recipients(world, campaign_id)
     assert {(r["status"], r["provider_code"]) for r in rows} == {("failed", "50")}
     assert all("deadline" in str(r["provider_text"]) for r in rows)
     assert all("Temporarily unavailable" in str(r["provider_text"]) for r in rows)
     assert _event_sources(world, campaign_id, "failed") == {"deadline"}
-    assert _campaign_state(world, campaign_id) == "done"
+    assert campaign_state(world.deps, campaign_id) == "done"
 
 
 def test_the_send_deadline_leaves_a_batch_waiting_before_it_alone(world: World) -> None:
@@ -131,7 +118,7 @@ def test_the_send_deadline_leaves_a_batch_waiting_before_it_alone(world: World) 
     _fail_transiently(world, batch_id, 2)
     world.clock.set(datetime.now(UTC) + timedelta(hours=23))
     assert batch_id not in maintenance.reap(world.deps).overdue
-    assert _batch(world, batch_id)["state"] == "pending"
+    assert batch_row(world.deps, batch_id)["state"] == "pending"
 
 
 def test_the_send_deadline_leaves_a_batch_waiting_for_its_send_window_alone(
@@ -147,7 +134,7 @@ def test_the_send_deadline_leaves_a_batch_waiting_for_its_send_window_alone(
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.OUTSIDE_WINDOW
 
     assert batch_id not in maintenance.reap(world.deps).overdue
-    assert _batch(world, batch_id)["state"] == "pending"
+    assert batch_row(world.deps, batch_id)["state"] == "pending"
 
 
 # -- report polls and the horizon ---------------------------------------------------------
@@ -159,7 +146,7 @@ def _submitted(world: World, count: int = 2) -> tuple[int, int, list[str], datet
     world.answer("0 | Accepted | hz1")
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.ACCEPTED
     numbers = [str(r["msisdn"]) for r in _recipients(world, campaign_id)]
-    horizon = _batch(world, batch_id)["poll_until"]
+    horizon = batch_row(world.deps, batch_id)["poll_until"]
     assert isinstance(horizon, datetime)
     return campaign_id, batch_id, numbers, horizon
 
@@ -176,7 +163,7 @@ def test_a_failed_poll_after_the_horizon_is_logged_backs_off_and_keeps_the_batch
     with caplog.at_level(logging.WARNING, logger="dispatcher.services.track"):
         assert track.poll_batch(world.deps, batch_id) is track.PollStep.FAILED
 
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["poll_failures"]) == ("submitted", 1)
     next_poll = batch["next_poll_at"]
     assert isinstance(next_poll, datetime)
@@ -187,16 +174,16 @@ def test_a_failed_poll_after_the_horizon_is_logged_backs_off_and_keeps_the_batch
 
 def test_failed_polls_back_off_without_growing_the_report_interval(world: World) -> None:
     _, batch_id, numbers, _ = _submitted(world)
-    interval = _batch(world, batch_id)["poll_interval"]
+    interval = batch_row(world.deps, batch_id)["poll_interval"]
     for _ in range(3):
         world.answer("31 | Internal error")
         track.poll_batch(world.deps, batch_id)
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["poll_failures"], batch["poll_interval"]) == (3, interval)
 
     world.answer(f"{numbers[0]} 13 | {numbers[1]} 13")
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.APPLIED
-    assert _batch(world, batch_id)["poll_failures"] == 0
+    assert batch_row(world.deps, batch_id)["poll_failures"] == 0
 
 
 def test_a_successful_read_after_the_horizon_expires_what_is_still_pending(world: World) -> None:
@@ -206,7 +193,7 @@ def test_a_successful_read_after_the_horizon_expires_what_is_still_pending(world
     world.answer(f"{numbers[0]} 11 | {numbers[1]} 13")
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
 
-    assert _batch(world, batch_id)["state"] == "done"
+    assert batch_row(world.deps, batch_id)["state"] == "done"
     by_number = {r["msisdn"]: r for r in _recipients(world, campaign_id)}
     assert by_number[numbers[0]]["status"] == "delivered"
     expired = by_number[numbers[1]]
@@ -216,7 +203,7 @@ def test_a_successful_read_after_the_horizon_expires_what_is_still_pending(world
         read_at,
     )
     assert _event_sources(world, campaign_id, "expired") == {"horizon"}
-    assert _campaign_state(world, campaign_id) == "done"
+    assert campaign_state(world.deps, campaign_id) == "done"
 
 
 def test_a_read_that_began_before_the_horizon_does_not_close_the_batch(world: World) -> None:
@@ -229,7 +216,7 @@ def test_a_read_that_began_before_the_horizon_does_not_close_the_batch(world: Wo
 
     world.answers.append(answered_after_the_horizon)
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.APPLIED
-    batch = _batch(world, batch_id)
+    batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["next_poll_at"]) == ("submitted", world.clock())
     assert {r["status"] for r in _recipients(world, campaign_id)} == {"submitted"}
 
@@ -239,7 +226,7 @@ def test_the_next_read_is_never_later_than_the_horizon(world: World) -> None:
     world.clock.set(horizon - timedelta(seconds=2))  # the next interval would pass it
     world.answer(f"{numbers[0]} 13 | {numbers[1]} 13")
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.APPLIED
-    assert _batch(world, batch_id)["next_poll_at"] == horizon
+    assert batch_row(world.deps, batch_id)["next_poll_at"] == horizon
 
 
 def test_a_submission_the_provider_no_longer_knows_expires_its_pending_recipients(
@@ -248,6 +235,6 @@ def test_a_submission_the_provider_no_longer_knows_expires_its_pending_recipient
     campaign_id, batch_id, _, _ = _submitted(world)
     world.answer("61 | SMS not found")
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
-    assert _batch(world, batch_id)["state"] == "done"
+    assert batch_row(world.deps, batch_id)["state"] == "done"
     assert {r["status"] for r in _recipients(world, campaign_id)} == {"expired"}
     assert _event_sources(world, campaign_id, "expired") == {"gone"}
