@@ -88,15 +88,26 @@ def plan_walk(probe: SubmissionProbe) -> Walk | Undecided:
             return Undecided(f"message ids out of order: {below} before, {above} after the send")
         if above - below - 1 > MAX_GAP:
             return Undecided(f"{above - below - 1} ids between {below} and {above}: over {MAX_GAP}")
-        first, last, closed = below + 1, above - 1, True
-    elif below is not None:
-        first, last, closed = below + 1, below + OPEN_WALK, False
+        taken = _taken(probe)
+        ids = tuple(i for i in range(below + 1, above) if i not in taken)
+        return Walk(ids, True, f"ids {below + 1} to {above - 1}")
+    # One neighbour only: the OPEN_WALK nearest ids that are not already the account's other
+    # batches' (concurrent sends number their messages around ours), within MAX_GAP of it.
+    taken = _taken(probe)
+    if below is not None:
+        nearest = range(below + 1, below + 1 + MAX_GAP)
     else:
         assert above is not None
-        first, last, closed = max(1, above - OPEN_WALK), above - 1, False
-    taken = {n for n in (_number(r) for r in probe.taken_refs) if n is not None}
-    ids = tuple(i for i in range(first, last + 1) if i not in taken)
-    return Walk(ids, closed, f"ids {first} to {last}" + ("" if closed else " (open gap)"))
+        nearest = range(above - 1, max(0, above - 1 - MAX_GAP), -1)
+    ids = tuple(sorted([i for i in nearest if i not in taken][:OPEN_WALK]))
+    if not ids:
+        return Undecided(f"the {MAX_GAP} ids beside {below or above} are all the account's")
+    return Walk(ids, False, f"ids {ids[0]} to {ids[-1]} (open gap)")
+
+
+def _taken(probe: SubmissionProbe) -> set[int]:
+    """The message ids the account's other batches already hold: not this batch's."""
+    return {n for n in (_number(r) for r in probe.taken_refs) if n is not None}
 
 
 def judge(walk: Walk, reads: dict[int, Read], probe: SubmissionProbe) -> Placement:

@@ -120,7 +120,11 @@ def reconcile_batch(deps: Deps, due: Due) -> Step:
             sent_after=since,
             sent_before=sent_before,
             recent_sends=rows.sends_since(conn, due.account, since),
-            taken_refs=rows.refs_since(conn, due.account, since, due.batch_id),
+            # Every other batch's reference, also those sent just before this one: concurrent
+            # sends are numbered around it (Envoyer's walk skips them).
+            taken_refs=rows.refs_since(
+                conn, due.account, since - rows.NEIGHBOUR_LOOKBACK, due.batch_id
+            ),
             ref_before=before,
             ref_after=after,
             # A look that asks more than once (Envoyer's gap walk) pays each further request.

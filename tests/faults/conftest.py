@@ -48,6 +48,14 @@ FAULT_TIMINGS = {
     "DISPATCHER_TIMINGS__BREAKER_PROBE_BASE_SECONDS": "1",
     "DISPATCHER_TIMINGS__BREAKER_PROBE_GROWTH": "2",
     "DISPATCHER_TIMINGS__BREAKER_PROBE_MAX_SECONDS": "8",
+    # Answers kept across a database restart: 8 s covers the 2 s restart of S3 and keeps the
+    # send lease (which includes it) short enough for S1's reaper.
+    "DISPATCHER_TIMINGS__DB_RETRY_SECONDS": "8",
+    # Reconciliation looks every 0.5 s and calls a batch absent after two reads 3 s apart
+    # (60 s by default), so S1's unplaced batches settle well inside its bound.
+    "DISPATCHER_TIMINGS__RECONCILE_INTERVAL_SECONDS": "0.5",
+    "DISPATCHER_TIMINGS__RECONCILE_CONFIRM_SECONDS": "3",
+    "DISPATCHER_TIMINGS__RECONCILE_RETRY_SECONDS": "0.5",
 }
 
 # A short answer timeout keeps the send lease (connect + read + retry + margin, about 8 s)

@@ -137,6 +137,13 @@ def test_an_open_gap_asks_a_bounded_number_of_ids_above_the_last_known_one() -> 
     assert walk.asked == [str(877 + i) for i in range(OPEN_WALK)]
 
 
+def test_an_open_gap_skips_the_ids_the_accounts_other_batches_hold() -> None:
+    walk = Stats()
+    taken = frozenset({"877", "878", "880"})  # concurrent sends numbered around ours
+    provider(walk).find_submission(probe(ref_after=None, taken_refs=taken))
+    assert walk.asked == [str(i) for i in (879, 881, 882, 883, 884)][:OPEN_WALK]
+
+
 def test_a_match_in_an_open_gap_is_found() -> None:
     walk = Stats({"879": response(STATS_ANSWER)})
     placement = provider(walk).find_submission(probe(ref_after=None))
