@@ -33,8 +33,9 @@ each id in that gap settles the question:
 
 One match, with every other id read, is ``Found``. Two, or a match beside an id that could not
 be read, is ``Undecided`` (never guess). No match in a closed gap every id of which was read is
-``Absent``. With no later request yet, the ``OPEN_WALK`` ids above ``ref_before`` (or below
-``ref_after``) are asked: a match there is ``Found``, no match proves nothing. A gap wider than
+``Absent``. With no later request yet, the ``OPEN_WALK`` nearest ids above ``ref_before`` (or
+below ``ref_after``) that no other batch of the account holds are asked: a match there is
+``Found``, no match proves nothing. A gap wider than
 ``MAX_GAP`` (ids shared with other customers, or a busy account) is ``Undecided``, and the
 batch ends ``unplaced`` after ``RECONCILE_GIVE_UP_HOURS``; so do ids found out of order.
 """
