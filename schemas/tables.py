@@ -159,8 +159,6 @@ Index(
     recipients.c.provider_message_id,
     postgresql_where=text("provider_message_id IS NOT NULL"),
 )
-# Only unknown recipients: "another unknown send to this number?" stays small (0017).
-Index("recipients_unknown_msisdn", recipients.c.msisdn, postgresql_where=text("status = 'unknown'"))
 
 delivery_events = Table(
     "delivery_events",

@@ -147,8 +147,8 @@ _SETTLE_LOCK_CLASS = 8
 # ends; it goes batch by batch so that both columns of recipients_batch (campaign_id,
 # batch_seq) are equalities: asked as ``campaign_id = :id AND status = 'unknown'`` alone, the
 # planner expects an unknown row early and scans the whole table for a campaign that is a
-# large share of it. No partial index on status = 'unknown': an index naming ``status`` would
-# make every status update non-HOT (migration 0008).
+# large share of it. No partial index on status = 'unknown' is added: an index naming
+# ``status`` makes status updates non-HOT (migration 0008).
 # An unknown batch still being reconciled (migration 0016, services/reconcile.py) keeps its
 # campaign running: the provider's records may yet place it.
 _SETTLE = text(

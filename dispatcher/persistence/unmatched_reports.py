@@ -102,11 +102,15 @@ def candidates(
                     WHERE k.provider_message_id = p.message_id AND kc.account = :account)
             )
             SELECT o.recipient_id, o.message_id, (
-                SELECT count(*) FROM recipients r2
-                JOIN batches b2 ON b2.campaign_id = r2.campaign_id AND b2.seq = r2.batch_seq
-                JOIN campaigns c2 ON c2.id = r2.campaign_id
-                WHERE r2.status = 'unknown' AND r2.msisdn = o.destination
-                  AND r2.id <> o.recipient_id AND c2.account = :account
+                -- Every batch holding an unknown recipient entered reconciliation
+                -- (reconcile_state is set with it), so the rivals are found through those
+                -- batches and recipients_batch: no index on status (migration 0008).
+                SELECT count(*) FROM batches b2
+                JOIN campaigns c2 ON c2.id = b2.campaign_id AND c2.account = :account
+                JOIN recipients r2 ON r2.campaign_id = b2.campaign_id AND r2.batch_seq = b2.seq
+                WHERE b2.reconcile_state IS NOT NULL
+                  AND r2.status = 'unknown' AND r2.msisdn = o.destination
+                  AND r2.id <> o.recipient_id
                   AND o.submitted_at >= coalesce(b2.sending_at, b2.created_at) - :slack
                   AND o.submitted_at <= coalesce((
                         SELECT max(CAST(e->>'at' AS timestamptz))

@@ -8,8 +8,10 @@ place an unknown recipient by account, number and submit date when exactly one r
 (docs/providers.md, "Bulk gateway: pushed reports"). Rows older than
 ``pushed_report_retention_hours`` are deleted: nothing that old can still be matched.
 
-``recipients_unknown_msisdn`` holds only ``unknown`` recipients, so asking "is another unknown
-send to this number on this account?" stays small however long the history grows
+No index on recipients for it: a partial index naming ``status`` would make every status
+update non-HOT (migration 0008). "Is another unknown send to this number on this account?"
+goes through the batches that entered reconciliation and ``recipients_batch`` instead
+(persistence/unmatched_reports.py), which stays small however long the history grows
 (docs/design-rules.md 2.5).
 
 Revision ID: 0017
@@ -49,16 +51,9 @@ def upgrade() -> None:
         ["account", "destination", "submitted_at"],
     )
     op.create_index("unmatched_reports_received", "unmatched_reports", ["received_at"])
-    op.create_index(
-        "recipients_unknown_msisdn",
-        "recipients",
-        ["msisdn"],
-        postgresql_where=sa.text("status = 'unknown'"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("recipients_unknown_msisdn", table_name="recipients")
     op.drop_index("unmatched_reports_received", table_name="unmatched_reports")
     op.drop_index("unmatched_reports_destination", table_name="unmatched_reports")
     op.drop_table("unmatched_reports")
