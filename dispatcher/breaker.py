@@ -37,11 +37,11 @@ from typing import Any, Protocol, cast
 
 import redis
 
+from dispatcher.cache import REDIS_TIMEOUT_SECONDS  # a dead Redis fails open fast
 from dispatcher.settings import Timings
 
 log = logging.getLogger(__name__)
 
-REDIS_TIMEOUT_SECONDS = 2.0  # a dead Redis fails open fast instead of holding a claim
 # Compare-and-set rounds before a contended write gives up (fails open). Each lost round waits
 # a few random milliseconds, so two workers that keep colliding fall out of step.
 WRITE_ATTEMPTS = 32

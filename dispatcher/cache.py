@@ -13,7 +13,8 @@ from typing import Protocol
 import redis
 
 # A dead or hung Redis fails the caller within this many seconds instead of hanging it: a
-# worker asks the cache while it holds a claim, whose lease is short (settings.Timings).
+# worker asks the cache, the rate limiter and the breaker (all three clients use this) while
+# it holds a claim, whose lease is short (settings.Timings).
 REDIS_TIMEOUT_SECONDS = 2.0
 
 

@@ -32,7 +32,7 @@ from typing import Protocol
 import redis
 from limits import parse
 
-REDIS_TIMEOUT_SECONDS = 2.0  # a dead Redis fails the task fast instead of holding its claim
+from dispatcher.cache import REDIS_TIMEOUT_SECONDS  # a dead Redis fails the task fast
 
 # KEYS[1] the account's log; ARGV amount, period (microseconds), a unique member. Returns -1
 # when granted, else the microseconds until a slot frees.

@@ -101,10 +101,11 @@ class AccountSettings(BaseModel):
 class Timings(BaseModel):
     """How long things wait. Every wait lives in PostgreSQL as a due time, not in the broker."""
 
-    # Deprecated and unused: a transient answer proves nothing was sent, so it is no longer
-    # counted and never holds a batch; ``send_deadline_hours`` bounds the wait instead. Still
-    # accepted so that existing environments keep starting.
+    # ``submit_max_attempts`` is deprecated and unused: a transient answer proves nothing was
+    # sent, so it is no longer counted and never holds a batch; ``send_deadline_hours`` bounds
+    # the wait instead. Still accepted so that existing environments keep starting.
     submit_max_attempts: int = Field(default=6, ge=1)
+    # The backoff after a transient answer or a failed poll (services/pacing.py::backoff).
     retry_base_seconds: float = Field(default=2.0, gt=0)
     retry_cap_seconds: float = Field(default=300.0, gt=0)
     # How long after its start a campaign's batches may keep waiting on a provider that answers
