@@ -124,3 +124,13 @@ def recipient_numbers(deps: Deps, campaign_id: int) -> list[str]:
             {"c": campaign_id},
         )
         return list(found.scalars())
+
+
+def recipient_statuses(deps: Deps, campaign_id: int) -> set[str]:
+    """The distinct statuses a campaign's recipients are in: most steps move all of them at once."""
+    with deps.db.transaction() as conn:
+        found = conn.execute(
+            text("SELECT DISTINCT status FROM recipients WHERE campaign_id = :c"),
+            {"c": campaign_id},
+        )
+        return set(found.scalars())

@@ -19,7 +19,12 @@ from dispatcher.domain.statuses import Outcome
 from dispatcher.persistence.database import Database
 from dispatcher.services import evidence, maintenance, plan, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from tests.integration.helpers import batch_row, plain_mobiles
+from tests.integration.helpers import (
+    batch_row,
+    plain_mobiles,
+    recipient_numbers,
+    recipient_statuses,
+)
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
@@ -94,14 +99,6 @@ def _then_restart(world: World, db: RestartingDatabase, body: str, **failures: i
     world.answers.append(answer)
 
 
-def _statuses(world: World, campaign_id: int) -> set[str]:
-    with world.deps.db.transaction() as conn:
-        found = conn.execute(
-            text("SELECT status FROM recipients WHERE campaign_id = :c"), {"c": campaign_id}
-        )
-        return set(found.scalars())
-
-
 def _lapse_lease(world: World, batch_id: int) -> None:
     with world.deps.db.transaction() as conn:
         conn.execute(
@@ -127,7 +124,7 @@ def test_an_accepted_answer_is_recorded_once_the_database_is_back(
         "ref-after-restart",
         1,
     )
-    assert _statuses(world, campaign_id) == {"submitted"}
+    assert recipient_statuses(world.deps, campaign_id) == {"submitted"}
     assert len(world.requests) == 1
 
 
@@ -139,7 +136,7 @@ def test_an_answer_whose_commit_was_not_acknowledged_is_recorded_once(
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.ACCEPTED
     row = batch_row(world.deps, batch_id)
     assert (row["state"], row["provider_ref"], row["attempts"]) == ("submitted", "ref-lost-ack", 1)
-    assert _statuses(world, campaign_id) == {"submitted"}
+    assert recipient_statuses(world.deps, campaign_id) == {"submitted"}
 
 
 def test_a_transient_answer_whose_commit_was_not_acknowledged_is_paced_once(
@@ -228,7 +225,7 @@ def test_the_reaper_records_a_kept_answer_instead_of_guessing_unknown(
     row = batch_row(world.deps, batch_id)
     assert (row["state"], row["provider_ref"]) == ("submitted", "ref-replayed")
     assert row["next_poll_at"] is not None
-    assert _statuses(world, campaign_id) == {"submitted"}
+    assert recipient_statuses(world.deps, campaign_id) == {"submitted"}
     assert evidence.find(world.deps, batch_id) is None
 
 
@@ -246,7 +243,7 @@ def test_an_answer_kept_by_another_sender_is_not_replayed(world: World) -> None:
     evidence.keep(world.deps, evidence.Evidence(batch_id, 1, "old-sender", stale))
     report = maintenance.reap(world.deps)
     assert (report.replayed, report.unknown) == ([], [batch_id])
-    assert _statuses(world, campaign_id) == {"unknown"}
+    assert recipient_statuses(world.deps, campaign_id) == {"unknown"}
 
 
 def test_a_poll_answer_is_applied_once_the_database_is_back(
@@ -255,16 +252,8 @@ def test_a_poll_answer_is_applied_once_the_database_is_back(
     campaign_id, batch_id = _batch(world, count=2)
     world.answer("0 | Accepted | ref-polled")
     submit.submit_batch(world.deps, batch_id)
-    numbers = sorted(_numbers(world, campaign_id))
+    numbers = sorted(recipient_numbers(world.deps, campaign_id))
     _then_restart(world, db, f"{numbers[0]} 11 | {numbers[1]} 11", drop=2)
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
-    assert _statuses(world, campaign_id) == {"delivered"}
+    assert recipient_statuses(world.deps, campaign_id) == {"delivered"}
     assert batch_row(world.deps, batch_id)["state"] == "done"
-
-
-def _numbers(world: World, campaign_id: int) -> list[str]:
-    with world.deps.db.transaction() as conn:
-        found = conn.execute(
-            text("SELECT msisdn FROM recipients WHERE campaign_id = :c"), {"c": campaign_id}
-        )
-        return list(found.scalars())

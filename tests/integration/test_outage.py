@@ -17,7 +17,7 @@ from dispatcher.persistence.database import Database
 from dispatcher.services import plan, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from dispatcher.settings import Timings
-from tests.integration.helpers import campaign_state, plain_mobiles
+from tests.integration.helpers import campaign_state, plain_mobiles, recipient_statuses
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
@@ -86,15 +86,6 @@ def _batches(world: World, campaign_id: int) -> list[tuple[str, int]]:
         return [(r.state, r.attempts) for r in rows]
 
 
-def _statuses(world: World, campaign_id: int) -> set[str]:
-    with world.deps.db.transaction() as conn:
-        rows = conn.execute(
-            text("SELECT DISTINCT status FROM recipients WHERE campaign_id = :c"),
-            {"c": campaign_id},
-        )
-        return set(rows.scalars())
-
-
 def _next(world: World, campaign_id: int, column: str, state: str) -> datetime | None:
     """The earliest ``column`` (due_at, next_poll_at) among the campaign's batches in ``state``."""
     with world.deps.db.transaction() as conn:
@@ -135,7 +126,7 @@ def test_a_two_hour_outage_costs_a_few_probes_a_minute_and_no_recipient(world: W
 
     assert len(world.requests) <= _requests_allowed(world.deps.settings.timings, OUTAGE)
     assert _batches(world, campaign_id) == [("pending", 0)] * BATCHES
-    assert _statuses(world, campaign_id) == {"queued"}
+    assert recipient_statuses(world.deps, campaign_id) == {"queued"}
     assert campaign_state(world.deps, campaign_id) == "running"
 
 
@@ -169,7 +160,7 @@ def test_a_two_hour_outage_of_report_polls_costs_a_few_probes_a_minute(world: Wo
 
     assert len(world.requests) - sent <= _requests_allowed(world.deps.settings.timings, OUTAGE)
     assert _batches(world, campaign_id) == [("submitted", 1)] * BATCHES
-    assert _statuses(world, campaign_id) == {"submitted"}
+    assert recipient_statuses(world.deps, campaign_id) == {"submitted"}
 
 
 def test_when_reports_can_be_read_again_every_batch_finishes(world: World) -> None:
@@ -183,5 +174,5 @@ def test_when_reports_can_be_read_again_every_batch_finishes(world: World) -> No
     _always(world, httpx.Response(200, text=" | ".join(f"{n} 11" for n in numbers)))
     _poll_until(world, campaign_id, batch_ids, world.clock() + timedelta(minutes=5))
     assert len(set(world.publisher.polled) & set(batch_ids)) == BATCHES - 1  # woken by the probe
-    assert _statuses(world, campaign_id) == {"delivered"}
+    assert recipient_statuses(world.deps, campaign_id) == {"delivered"}
     assert campaign_state(world.deps, campaign_id) == "done"

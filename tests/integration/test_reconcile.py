@@ -20,7 +20,12 @@ from dispatcher.persistence.database import Database
 from dispatcher.services import campaigns as operate
 from dispatcher.services import plan, reconcile, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from tests.integration.helpers import batch_row, plain_mobiles, recipient_numbers
+from tests.integration.helpers import (
+    batch_row,
+    plain_mobiles,
+    recipient_numbers,
+    recipient_statuses,
+)
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
@@ -54,15 +59,6 @@ def _lost_send(world: World, count: int = 3) -> tuple[int, int]:
     world.answers.append(timeout)
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.UNKNOWN
     return campaign_id, batch_id
-
-
-def _statuses(world: World, campaign_id: int) -> set[str]:
-    with world.deps.db.transaction() as conn:
-        found = conn.execute(
-            text("SELECT DISTINCT status FROM recipients WHERE campaign_id = :c"),
-            {"c": campaign_id},
-        )
-        return set(found.scalars())
 
 
 def _listed(world: World, campaign_id: int, batch_id: int, sms_id: str) -> str:
@@ -108,7 +104,7 @@ def test_a_lost_answer_found_in_the_sent_list_is_submitted_then_tracked_to_the_e
     world.answer(" | ".join(f"{n} 11" for n in recipient_numbers(world.deps, campaign_id)))
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
     assert operate.campaign_status(world.deps, campaign_id).state is CampaignState.DONE
-    assert _statuses(world, campaign_id) == {"delivered"}
+    assert recipient_statuses(world.deps, campaign_id) == {"delivered"}
     assert _sends(world) == 1
 
 
@@ -145,7 +141,7 @@ def test_a_send_absent_from_two_reads_far_enough_apart_is_unplaced_and_needs_att
     assert (batch["state"], batch["reconcile_state"]) == ("unknown", "unplaced")
     assert [e["event"] for e in batch["evidence"]] == ["unknown", "absent", "not-found"]
     assert operate.campaign_status(world.deps, campaign_id).state is CampaignState.NEEDS_ATTENTION
-    assert _statuses(world, campaign_id) == {"unknown"}
+    assert recipient_statuses(world.deps, campaign_id) == {"unknown"}
 
 
 def test_a_single_absent_read_proves_nothing_yet(world: World) -> None:
@@ -173,7 +169,7 @@ def test_an_operator_resends_an_unplaced_batch_with_its_evidence(world: World) -
 
     assert found is not None
     assert [e["event"] for e in found.evidence] == ["unknown", "not-found"]
-    assert _statuses(world, campaign_id) == {"queued"}
+    assert recipient_statuses(world.deps, campaign_id) == {"queued"}
 
 
 def test_two_reconcilers_never_take_the_same_batch(world: World) -> None:

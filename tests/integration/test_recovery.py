@@ -87,13 +87,8 @@ def _claimed_by_a_dead_worker(world: World, batch_id: int) -> None:
             submit.submit_batch(world.deps, batch_id)
     finally:
         world.deps.limiter, world.deps.worker = limiter, worker
-    assert (
-        batch_row(world.deps, batch_id)["state"],
-        batch_row(world.deps, batch_id)["worker"],
-    ) == (
-        "claimed",
-        "dead-host:1",
-    )
+    row = batch_row(world.deps, batch_id)
+    assert (row["state"], row["worker"]) == ("claimed", "dead-host:1")
 
 
 def _accepted(world: World) -> int:

@@ -12,7 +12,12 @@ from sqlalchemy import text
 from dispatcher.domain.statuses import RecipientStatus
 from dispatcher.services import maintenance, plan, submit, track
 from dispatcher.services.enqueue import CampaignRequest, enqueue
-from tests.integration.helpers import batch_row, plain_mobiles
+from tests.integration.helpers import (
+    batch_row,
+    plain_mobiles,
+    recipient_numbers,
+    recipient_statuses,
+)
 from tests.integration.world import Handler, World
 
 pytestmark = pytest.mark.integration
@@ -28,15 +33,6 @@ def _planned_batch(world: World, count: int = 5) -> tuple[int, int]:
 
 def _answer(body: str, status: int = 200) -> Handler:
     return lambda request: httpx.Response(status, text=body)
-
-
-def _statuses(world: World, campaign_id: int) -> set[str]:
-    with world.deps.db.transaction() as conn:
-        return set(
-            conn.execute(
-                text("SELECT status FROM recipients WHERE campaign_id = :c"), {"c": campaign_id}
-            ).scalars()
-        )
 
 
 def test_planning_publishes_one_submit_per_batch_and_only_once(world: World) -> None:
@@ -64,7 +60,7 @@ def test_accepted_batches_are_submitted_with_the_provider_id_and_a_first_poll(wo
     batch = batch_row(world.deps, batch_id)
     assert (batch["state"], batch["provider_ref"], batch["attempts"]) == ("submitted", "abc123", 1)
     assert batch["next_poll_at"] is not None
-    assert _statuses(world, campaign_id) == {"submitted"}
+    assert recipient_statuses(world.deps, campaign_id) == {"submitted"}
 
 
 def test_no_rate_limit_token_hands_the_batch_back_unsent_with_a_due_time(world: World) -> None:
@@ -85,7 +81,7 @@ def test_a_transient_answer_schedules_a_retry_in_postgres_not_on_the_broker(worl
     assert (batch["state"], batch["last_code"], batch["published_at"]) == ("pending", "50", None)
     assert (batch["attempts"], batch["retries"]) == (0, 1)  # paced, not counted
     assert batch["due_at"] > datetime.now(UTC)
-    assert _statuses(world, campaign_id) == {"queued"}
+    assert recipient_statuses(world.deps, campaign_id) == {"queued"}
 
 
 def test_an_unknown_outcome_marks_batch_and_recipients_unknown(world: World) -> None:
@@ -93,7 +89,7 @@ def test_an_unknown_outcome_marks_batch_and_recipients_unknown(world: World) -> 
     world.answers.append(_answer("internal", status=500))
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.UNKNOWN
     assert batch_row(world.deps, batch_id)["state"] == "unknown"
-    assert _statuses(world, campaign_id) == {"unknown"}
+    assert recipient_statuses(world.deps, campaign_id) == {"unknown"}
     world.publisher.submitted.clear()
     maintenance.sweep(world.deps)
     assert batch_id not in world.publisher.submitted
@@ -130,7 +126,7 @@ def test_the_reaper_turns_a_send_whose_lease_ended_into_unknown(world: World) ->
         )
     report = maintenance.reap(world.deps)
     assert batch_id in report.unknown
-    assert _statuses(world, campaign_id) == {"unknown"}
+    assert recipient_statuses(world.deps, campaign_id) == {"unknown"}
 
 
 def test_the_reaper_hands_back_a_claim_whose_lease_ended(world: World) -> None:
@@ -162,12 +158,12 @@ def test_an_answer_arriving_after_the_reaper_wins_over_its_guess(world: World) -
     world.answers.append(accepted_after_reaping)
     assert submit.submit_batch(world.deps, batch_id) is submit.SubmitStep.ACCEPTED
     assert batch_row(world.deps, batch_id)["state"] == "submitted"
-    assert _statuses(world, campaign_id) == {"submitted"}
+    assert recipient_statuses(world.deps, campaign_id) == {"submitted"}
 
 
 def test_polls_apply_reports_grow_their_interval_and_finish_the_batch(world: World) -> None:
     campaign_id, batch_id = _planned_batch(world, count=2)
-    numbers = sorted(_numbers(world, campaign_id))
+    numbers = sorted(recipient_numbers(world.deps, campaign_id))
     world.answers.append(_answer("0 | Accepted | poll1"))
     submit.submit_batch(world.deps, batch_id)
 
@@ -181,7 +177,7 @@ def test_polls_apply_reports_grow_their_interval_and_finish_the_batch(world: Wor
     world.answers.append(_answer(f"{numbers[0]} 11 | {numbers[1]} 35"))
     assert track.poll_batch(world.deps, batch_id) is track.PollStep.FINISHED
     assert batch_row(world.deps, batch_id)["state"] == "done"
-    assert _statuses(world, campaign_id) == {
+    assert recipient_statuses(world.deps, campaign_id) == {
         RecipientStatus.DELIVERED.value,
         RecipientStatus.FAILED.value,
     }
@@ -189,7 +185,7 @@ def test_polls_apply_reports_grow_their_interval_and_finish_the_batch(world: Wor
 
 def test_a_late_in_progress_report_never_overwrites_delivered(world: World) -> None:
     campaign_id, batch_id = _planned_batch(world, count=2)
-    numbers = sorted(_numbers(world, campaign_id))
+    numbers = sorted(recipient_numbers(world.deps, campaign_id))
     world.answers += [
         _answer("0 | Accepted | late2"),
         _answer(f"{numbers[0]} 11 | {numbers[1]} 13"),
@@ -219,12 +215,3 @@ def test_the_sweeper_republishes_a_due_batch_whose_message_was_lost(world: World
     world.publisher.submitted.clear()
     maintenance.sweep(world.deps)
     assert batch_id in world.publisher.submitted
-
-
-def _numbers(world: World, campaign_id: int) -> list[str]:
-    with world.deps.db.transaction() as conn:
-        return list(
-            conn.execute(
-                text("SELECT msisdn FROM recipients WHERE campaign_id = :c"), {"c": campaign_id}
-            ).scalars()
-        )
