@@ -287,8 +287,6 @@ def cancel_cmd(campaign_id: int) -> None:
 def resend_batch_cmd(batch_id: int, i_accept_duplicates: bool) -> None:
     """Send an unknown or held batch again, on purpose: only the recipients reconciliation
     could not place, and never while it is still looking. Prints the evidence decided on."""
-    import json
-
     from dispatcher.runtime import default_deps
     from dispatcher.services.campaigns import resend_batch
 

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from dispatcher.api.state import deps
-from dispatcher.services.api_keys import SettingsKeys, identify, settings_keys
+from dispatcher.services.api_keys import SettingsKeys, identify
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -69,7 +69,5 @@ async def _identified(request: Request) -> str | None:
     token = bearer_token(request.headers.get("authorization", ""))
     if token is None:
         return None
-    known = getattr(request.app.state, "settings_keys", None)
-    if known is None:  # an application made without create_app: hash them now
-        known = settings_keys(deps(request).settings)
+    known = cast(SettingsKeys, request.app.state.settings_keys)  # install_settings_keys
     return await run_in_threadpool(identify, deps(request), known, token)

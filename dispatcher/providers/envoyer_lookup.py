@@ -152,11 +152,9 @@ class EnvoyerLookup(Provider):
         return judge(walk, reads, probe)
 
     def read_stats(self, message_id: str) -> Read:
-        """One ``message/stats`` request, read with the adapter's own poll parser."""
-        exchanged = self._exchange(self.build_poll_request(message_id))
-        if exchanged.response is None:
-            return Read(problem=f"stats: {exchanged.error}")
-        result = self.parse_poll_response(exchanged.response, message_id)
+        """One ``message/stats`` request: the adapter's own poll (``fetch_reports``), whose
+        transport failures end in the last branch (an outcome that is not ``ACCEPTED``)."""
+        result = self.fetch_reports(message_id)
         if result.rate_limited:
             return Read(problem=f"stats refused for the request limit: {result.description}")
         if result.gone:

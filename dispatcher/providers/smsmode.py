@@ -41,7 +41,7 @@ from dispatcher.errors import (
 )
 from dispatcher.providers import smsmode_codes as codes
 from dispatcher.providers.smsmode_batchfile import SmsmodeBatchFile
-from dispatcher.providers.smsmode_list import SmsmodeSentList
+from dispatcher.providers.smsmode_list import SmsmodeSentList, answer_text
 
 SEND_PATH = "/http/1.6/sendSMS.do"  # section 3 (and 16 for Unicode)
 REPORT_PATH = "/http/1.6/compteRendu.do"  # section 4
@@ -403,11 +403,8 @@ def _required(params: Mapping[str, str], key: str) -> str:
 
 
 def _body(response: httpx.Response) -> str:
-    """The answer's text. The document names no charset: UTF-8, else ISO-8859-15 (section 3)."""
-    try:
-        return response.content.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        return response.content.decode("iso-8859-15").strip()
+    """The answer's text (UTF-8, else ISO-8859-15: ``answer_text``), without its blanks."""
+    return answer_text(response).strip()
 
 
 def _fields(body: str) -> list[str]:

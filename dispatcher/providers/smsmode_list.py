@@ -168,14 +168,15 @@ class SmsmodeSentList(Provider):
         if status != 200:
             return Undecided(f"smsList.do: HTTP {status}")
         try:
-            listed = parse_list(_text(answer.response), self.zone)
+            listed = parse_list(answer_text(answer.response), self.zone)
         except ValueError as exc:
             return Undecided(str(exc))
         return place(listed, probe, asked)
 
 
-def _text(response: httpx.Response) -> str:
-    """The document names no charset: UTF-8, else ISO-8859-15 (section 3's)."""
+def answer_text(response: httpx.Response) -> str:
+    """An answer's text, this one's and every other sMsmode answer's (the adapter's too).
+    The document names no charset: UTF-8, else ISO-8859-15 (section 3's)."""
     try:
         return response.content.decode("utf-8")
     except UnicodeDecodeError:
