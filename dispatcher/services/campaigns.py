@@ -60,8 +60,7 @@ def resume_campaign(deps: Deps, campaign_id: int) -> None:
     ``done`` or ``needs_attention`` rather than running with nothing left to move it."""
     with deps.db.transaction() as conn:
         started = campaigns.has_started(conn, campaign_id)
-    to = CampaignState.RUNNING if started else CampaignState.SCHEDULED
-    with deps.db.transaction() as conn:
+        to = CampaignState.RUNNING if started else CampaignState.SCHEDULED
         _move(conn, campaign_id, {CampaignState.PAUSED}, to)
         if to is CampaignState.RUNNING:
             campaigns.finish_if_settled(conn, campaign_id)

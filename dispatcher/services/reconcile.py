@@ -38,7 +38,7 @@ from dispatcher.persistence import campaigns, recipients
 from dispatcher.persistence import reconcile as rows
 from dispatcher.persistence.reconcile import Due
 from dispatcher.providers.base import Provider
-from dispatcher.services import limits, outage, reconcile_pushed
+from dispatcher.services import evidence, limits, outage, reconcile_pushed
 from dispatcher.services.deps import Deps
 from dispatcher.services.pacing import first_poll_interval, report_horizon
 
@@ -75,9 +75,8 @@ def reconcile_due(deps: Deps, *, page: int = PAGE) -> ReconcileReport:
 def reconcile_batch(deps: Deps, due: Due) -> Step:
     """One look at one batch the caller has taken."""
     now = deps.clock()
-    if deps.cache.get(f"evidence:{due.batch_id}") is not None:
-        # The send's own answer was kept when its write failed (services/evidence.py, same
-        # key): the reaper replays it first.
+    if deps.cache.get(evidence.key(due.batch_id)) is not None:
+        # The send's own answer was kept when its write failed: the reaper replays it first.
         return _later(deps, due, now + _retry_wait(deps, 0), None)
     adapter = deps.adapters(due.account)
     if adapter.matches_pushed_reports:  # the bulk gateway: services/reconcile_pushed.py

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,7 +62,6 @@ class Verdict:
     outcome: str
     entry: dict[str, Any] | None = None
     next_at: datetime | None = None
-    placed: int = field(default=0, compare=False)
 
 
 def look(deps: Deps, due: Due, adapter: Provider, unknown_since: datetime) -> Verdict:
@@ -113,19 +112,19 @@ def look(deps: Deps, due: Due, adapter: Provider, unknown_since: datetime) -> Ve
             str(k): v for k, v in list(matching.ambiguous.items())[:EVIDENCE_SAMPLE]
         }
     if left == 0:
-        return Verdict("placed", {"event": "found", **entry}, placed=placed)
+        return Verdict("placed", {"event": "found", **entry})
     if now >= ends:
         entry["event"] = "not-found"
         entry["reason"] = (
             f"no pushed report placed {left} recipient(s) within the report horizon "
             f"({horizon}) after the send"
         )
-        return Verdict("unplaced", entry, placed=placed)
+        return Verdict("unplaced", entry)
     wait = min(MAX_WAIT, max(timedelta(seconds=timings.reconcile_retry_seconds),
                              (now - unknown_since) / 10))  # fmt: skip
     # A look that placed nobody appends nothing: there may be thousands before the horizon.
     logged = {"event": "placed-by-reports", **entry} if placed else None
-    return Verdict("waiting", logged, next_at=min(ends, now + wait), placed=placed)
+    return Verdict("waiting", logged, next_at=min(ends, now + wait))
 
 
 def _track(deps: Deps, conn: Connection, due: Due, now: datetime, until: datetime) -> None:

@@ -44,7 +44,6 @@ from dispatcher.services import evidence, limits, outage
 from dispatcher.services.callbacks import callback_url
 from dispatcher.services.deps import Deps
 from dispatcher.services.pacing import backoff, first_poll_interval, report_horizon
-from dispatcher.settings import Timings
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +123,7 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
         batches.mark_sending,
         batch_id=batch.id,
         worker=deps.worker,
-        lease=_send_lease(adapter, timings),
+        lease=_send_lease(adapter, deps),
         claimed_attempts=batch.attempts,
     )
     attempt = deps.db.run(mark, retry_for=timings.db_retry_seconds)
@@ -415,16 +414,10 @@ def _hold(deps: Deps, batch: Batch, reason: str) -> SubmitStep:
     return SubmitStep.HELD
 
 
-def _send_lease(adapter: Provider, timings: Timings) -> timedelta:
-    """Long enough for the slowest possible answer, so the reaper never races a live request."""
-    account = adapter.account
-    return _seconds(
-        account.connect_timeout
-        + account.read_timeout
-        + adapter.retry_seconds
-        + timings.send_lease_margin_seconds
-        + timings.db_retry_seconds  # the answer's write may retry that long: never reap it
-    )
+def _send_lease(adapter: Provider, deps: Deps) -> timedelta:
+    """Long enough for the slowest possible answer (a probe token's life), so the reaper never
+    races a live request, and for the answer's write, which may retry that long."""
+    return _seconds(outage.probe_ttl(adapter, deps) + deps.settings.timings.db_retry_seconds)
 
 
 def _seconds(value: float) -> timedelta:
