@@ -9,13 +9,21 @@ One mobile arrives as "06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678" or 
   (and no-break space), and replays the library's own steps with regular expressions compiled
   once per region from the same metadata. Where a step could go a way it does not replay (a
   national-prefix transform rule, an unknown calling code), the slow path answers instead.
-  ``tests/unit/test_numbers.py`` checks with generated inputs that both give the same answer.
+  ``tests/unit/test_numbers.py`` checks with generated inputs that both give the same answer;
+- the *prefix cache* in front of it, for numbers written as bare digits ("33612345678",
+  "+447700900123", what CRMs export): the fast path's steps replayed on a number's first
+  digits alone, with ``domain.digit_patterns`` proving that every pattern those steps run
+  gives the same answer for any digits that follow. The answer is then kept for that prefix
+  and length ("+33612", 12 characters: a mobile, "33" + what follows the "+33"), so a
+  million numbers cost a dict lookup each instead of a dozen regex calls. A prefix the
+  proof cannot settle in ``_MAX_PREFIX`` characters is left to the fast path.
+  ``tests/unit/test_numbers_fast_prefix.py`` checks it against the slow path.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Final
 
@@ -29,6 +37,7 @@ from phonenumbers import (
     ValidationResult,
 )
 
+from dispatcher.domain.digit_patterns import Verdict, automaton
 from dispatcher.errors import ConfigurationError, NumberRejected
 
 # An SMS reaches a handset on a mobile network. FIXED_LINE_OR_MOBILE is where the metadata
@@ -64,8 +73,16 @@ _SPECIAL: Final[tuple[tuple[str, int], ...]] = tuple(
     "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail"))  # fmt: skip
 
 
+_MAX_PREFIX: Final = 12  # characters of a number the prefix cache may key on
+_MAX_PREFIXES: Final = 100_000  # answers kept per default region (~15 MB); then the fast path
+
+
 class _Undecided(Exception):  # noqa: N818 - control flow, never leaves this module
     """The fast path cannot replay this input: phonenumbers answers."""
+
+
+class _Unsettled(Exception):  # noqa: N818 - control flow, never leaves this module
+    """The digits known so far do not settle a step: a longer prefix may."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +140,11 @@ class _Plan:
 
     def length(self, number: str) -> int:
         """_test_number_length for an unspecified type (the general description's lengths)."""
-        size, lengths = len(number), self.lengths
+        return self.length_of(len(number))
+
+    def length_of(self, size: int) -> int:
+        """:meth:`length` of any number of ``size`` digits: only the count matters."""
+        lengths = self.lengths
         if size in self.local_lengths:
             return ValidationResult.IS_POSSIBLE_LOCAL_ONLY
         if size != lengths[0]:
@@ -207,6 +228,163 @@ def _invalid(country_code: int, length: int) -> NumberRejected:
     return NumberRejected(f"not a valid number for {where}{_LENGTH_DETAIL.get(length, '')}")
 
 
+# A prefix's answer: (True, calling code, start) is the number ``code + raw[start:]``;
+# (False, reason, 0) its rejection; _LEFT: the fast path answers numbers with this prefix.
+_Answer = tuple[bool, str, int]
+_LEFT: Final[_Answer] = (False, "", -1)
+
+
+@dataclass
+class _PrefixTable:
+    """The prefix cache of one default region: by a number's length, its prefix's answer."""
+
+    by_length: dict[int, dict[str, _Answer]] = field(default_factory=dict)
+    sizes: tuple[int, ...] = ()  # prefix lengths in use, shortest first
+    entries: int = 0
+
+
+@cache
+def _prefix_table(region: str) -> _PrefixTable:
+    return _PrefixTable()
+
+
+def _settled(pattern: re.Pattern[str] | None, known: str, unknown: int, *, prefix: bool) -> bool:
+    """``pattern.fullmatch`` (or, with ``prefix``, whether ``pattern.match`` finds anything) on
+    ``known`` followed by ``unknown`` digits, when the digits cannot change it."""
+    if pattern is None:
+        return False
+    machine = automaton(pattern.pattern)
+    if machine is None:
+        raise _Undecided
+    verdict = (machine.prefix_match if prefix else machine.fullmatch)(known, unknown)
+    if verdict is Verdict.SOME:
+        raise _Unsettled
+    return verdict is Verdict.ALL
+
+
+class _KnownPrefix:
+    """The fast path's steps on a number of which only the first characters are known: each
+    answers as ``_fast`` would for every number with them, or raises _Unsettled (more digits
+    may settle it) or _Undecided (the fast path must answer these numbers itself)."""
+
+    def __init__(self, home: _Plan, known: str, length: int) -> None:
+        self.home, self.known, self.length = home, known, length
+        self.unknown = length - len(known)
+
+    def answer(self) -> _Answer:
+        known, home = self.known, self.home
+        if known[:1] == "+":
+            code, start = self._calling_code(known[1:])
+            plan = _plan(code)
+        else:
+            if self._matches(home.idd, 0, prefix=True):
+                raise _Undecided  # an international prefix ("00..."): left to the fast path
+            code, own = home.country_code, str(home.country_code)
+            if len(known) < len(own) and own.startswith(known):
+                raise _Unsettled
+            start, plan = 0, home
+            if known.startswith(own):
+                candidate = self._stripped(home, len(own))
+                too_long = home.length_of(self.length) == ValidationResult.TOO_LONG
+                if too_long or (
+                    not self._matches(home.general.pattern, 0)
+                    and self._matches(home.general.pattern, candidate)
+                ):
+                    start, plan = candidate, _plan(code)
+        if self.length - start < _MIN_NSN:
+            raise _Undecided
+        stripped = self._stripped(plan, start)
+        if plan.length_of(self.length - stripped) not in _NO_STRIP:
+            start = stripped
+        if self.length - start > _MAX_NSN:
+            raise _Undecided
+        kind = self._number_type(code, start)
+        if kind in ACCEPTED_TYPES:
+            return (True, str(code), start)
+        if kind != PhoneNumberType.UNKNOWN:
+            return (False, NOT_MOBILE, 0)
+        return (False, _invalid(code, _plan(code).length_of(self.length - start)).reason, 0)
+
+    def _calling_code(self, digits: str) -> tuple[int, int]:
+        """_extract_country_code after a "+": the code and where the national number starts."""
+        if not digits:
+            raise _Unsettled
+        if digits[0] == "0":
+            raise _Undecided
+        for size in (1, 2, 3):
+            if len(digits) < size:
+                raise _Unsettled
+            if (code := _CODE_OF.get(digits[:size])) is not None:
+                return code, 1 + size
+        raise _Undecided
+
+    def _matches(
+        self, pattern: re.Pattern[str] | None, start: int, *, prefix: bool = False
+    ) -> bool:
+        return _settled(pattern, self.known[start:], self.unknown, prefix=prefix)
+
+    def _stripped(self, plan: _Plan, start: int) -> int:
+        """Where the number starting at ``start`` starts after strip_national_prefix. Replayed
+        for a national prefix of plain digits ("0") and for one that cannot match at all."""
+        prefix = plan.national_prefix
+        if prefix is None or self.length == start:
+            return start
+        literal = prefix.pattern
+        if not (literal.isdigit() and literal.isascii()):
+            if self._matches(prefix, start, prefix=True):
+                raise _Undecided  # its match's end and groups decide: the fast path
+            return start
+        known = self.known[start : start + len(literal)]
+        if self.length - start < len(literal) or not literal.startswith(known):
+            return start  # the prefix cannot match
+        if len(known) < len(literal):
+            raise _Unsettled
+        if plan.transform:
+            raise _Undecided  # a transform rule with no group: the library rewrites
+        rest = start + len(literal)
+        if self._matches(plan.general.pattern, start) and not self._matches(
+            plan.general.pattern, rest
+        ):
+            return start
+        return rest
+
+    def _desc_matches(self, desc: _Desc, start: int) -> bool:
+        if desc.pattern is None or (desc.lengths and self.length - start not in desc.lengths):
+            return False
+        return self._matches(desc.pattern, start)
+
+    def _type_of(self, plan: _Plan, start: int) -> int:
+        """_Plan.type_of, step for step."""
+        if not self._desc_matches(plan.general, start):
+            return PhoneNumberType.UNKNOWN
+        any_special = plan.special_any.get(self.length - start)
+        if any_special is not None and self._matches(any_special, start):
+            for kind, desc in plan.special:
+                if self._desc_matches(desc, start):
+                    return kind
+        if self._desc_matches(plan.fixed, start):
+            if plan.same_fixed_mobile or self._desc_matches(plan.mobile, start):
+                return PhoneNumberType.FIXED_LINE_OR_MOBILE
+            return PhoneNumberType.FIXED_LINE
+        if not plan.same_fixed_mobile and self._desc_matches(plan.mobile, start):
+            return PhoneNumberType.MOBILE
+        return PhoneNumberType.UNKNOWN
+
+    def _number_type(self, code: int, start: int) -> int:
+        """_number_type, step for step."""
+        regions = _CODES[code]
+        if len(regions) == 1:
+            return self._type_of(_plan(code, regions[0]), start)
+        for region in regions:
+            plan = _plan(code, region)
+            if plan.leading_digits is not None:
+                if self._matches(plan.leading_digits, start, prefix=True):
+                    return self._type_of(plan, start)
+            elif (kind := self._type_of(plan, start)) != PhoneNumberType.UNKNOWN:
+                return kind
+        return PhoneNumberType.UNKNOWN
+
+
 class NumberNormaliser:
     """Normalise recipients against one default region (for numbers written nationally).
 
@@ -222,15 +400,78 @@ class NumberNormaliser:
         self.default_region = region
         self._home = _compiled(phonenumbers.country_code_for_region(region), region)
         self._fast_path = fast and self._home is not None
+        self._prefixes = _prefix_table(region)
 
     def normalise(self, raw: str) -> str:
         """Return international digits without '+', or raise :class:`NumberRejected`."""
         if self._fast_path:
             try:
+                return self._cached(raw)
+            except _Undecided:
+                pass
+            try:
                 return self._fast(raw)
             except _Undecided:
                 pass
         return self._slow(raw)
+
+    def _cached(self, raw: str) -> str:
+        """The prefix cache's answer for bare digits (an optional "+" first), else _Undecided."""
+        digits = raw[1:] if raw[:1] == "+" else raw
+        if not (3 <= len(digits) <= 20 and digits.isdigit() and digits.isascii()):
+            # _fast reads a number without its separators: "06 12 34 56 78" as "0612345678"
+            cleaned = raw.translate(_SEPARATORS) if len(raw) <= 40 else raw
+            if cleaned == raw:
+                raise _Undecided  # the fast path's shape; other characters go there
+            return self._cached(cleaned)
+        table = self._prefixes
+        answers = table.by_length.get(len(raw))
+        answer = None  # not learnt yet
+        if answers is not None:
+            for size in table.sizes:
+                if (answer := answers.get(raw[:size])) is not None:
+                    break
+        if answer is None:
+            answer = self._learn(raw)
+        if answer is _LEFT:
+            raise _Undecided
+        accepted, text, start = answer
+        if accepted:
+            return text + raw[start:]
+        raise NumberRejected(text)
+
+    def _learn(self, raw: str) -> _Answer:
+        """The answer for ``raw``'s shortest settling prefix, kept in the table for the next."""
+        table, home = self._prefixes, self._home
+        if table.entries >= _MAX_PREFIXES or home is None:
+            return _LEFT
+        answer, size = _LEFT, 0
+        while size < min(len(raw), _MAX_PREFIX):
+            size += 1
+            try:
+                answer = _KnownPrefix(home, raw[:size], len(raw)).answer()
+            except _Unsettled:
+                continue
+            except _Undecided:
+                answer = _LEFT
+            break
+        if answer is not _LEFT and not self._agrees(raw, answer):
+            answer = _LEFT  # never expected; the fast path is the reference for this cache
+        table.by_length.setdefault(len(raw), {})[raw[:size]] = answer
+        table.entries += 1
+        if size not in table.sizes:
+            table.sizes = tuple(sorted((*table.sizes, size)))
+        return answer
+
+    def _agrees(self, raw: str, answer: _Answer) -> bool:
+        accepted, text, start = answer
+        try:
+            found = self._fast(raw)
+        except NumberRejected as exc:
+            return not accepted and exc.reason == text
+        except _Undecided:
+            return False
+        return accepted and found == text + raw[start:]
 
     def _slow(self, raw: str) -> str:
         if not raw.strip():
