@@ -224,6 +224,12 @@ def status(campaign_id: int) -> None:
 
     progress = campaign_status(campaign_id)
     click.echo(json.dumps(progress.as_dict(), indent=2))
+    if progress.archived_at is not None:
+        click.echo(
+            f"campaign {campaign_id} was archived on {progress.archived_at:%Y-%m-%d %H:%M %Z} "
+            f"to {progress.archive_path}: its counts are those of that day",
+            err=True,
+        )
     if progress.state is CampaignState.NEEDS_ATTENTION:
         waiting = ", ".join(
             f"{n} {what.replace('_', ' ')}" for what, n in progress.attention.items()
@@ -248,6 +254,29 @@ def export(campaign_id: int, output: Path | None) -> None:
         return
     with output.open("wb") as handle:
         export_recipients(campaign_id, handle)
+
+
+@cli.command()
+@click.argument("campaign_id", type=int)
+@click.option(
+    "--to",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory (default: DISPATCHER_ARCHIVE_DIR, else DATA_DIR/archives).",
+)
+def archive(campaign_id: int, directory: Path | None) -> None:
+    """Export a done or cancelled campaign (its row as JSON, its recipients and delivery events
+    as gzipped CSV) into DIR/campaign-ID, then drop its partitions. Its status still answers."""
+    from dispatcher.runtime import default_deps
+    from dispatcher.services.retention import archive_campaign
+
+    deps = default_deps()
+    done = archive_campaign(deps, campaign_id, directory or deps.settings.archives)
+    click.echo(
+        f"campaign {campaign_id} archived in {done.path}: {done.recipients} recipients, "
+        f"{done.events} delivery events; dropped {', '.join(done.dropped) or 'nothing'}"
+    )
 
 
 @cli.command(name="pause")

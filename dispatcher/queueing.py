@@ -22,6 +22,7 @@ SWEEP_TASK = "dispatcher.sweep"
 REAP_TASK = "dispatcher.reap"
 DRAIN_CALLBACKS_TASK = "dispatcher.drain_callbacks"
 RECONCILE_TASK = "dispatcher.reconcile"
+ARCHIVE_TASK = "dispatcher.archive_expired"
 
 ROUTES = {
     PLAN_TASK: {"queue": PLAN_QUEUE},
@@ -31,6 +32,7 @@ ROUTES = {
     POLL_TASK: {"queue": POLL_QUEUE},
     DRAIN_CALLBACKS_TASK: {"queue": POLL_QUEUE},
     RECONCILE_TASK: {"queue": POLL_QUEUE},  # reads of the provider's records, as polls are
+    ARCHIVE_TASK: {"queue": PLAN_QUEUE},
 }
 
 

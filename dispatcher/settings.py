@@ -133,6 +133,12 @@ class Timings(BaseModel):
     # an old snapshot or a publish that failed. Each waiting batch in a deep queue gets one
     # extra wake-up per period, hence not shorter.
     republish_after_seconds: float = Field(default=60.0, gt=0)
+    # Fairness (docs/architecture.md, "Fairness"): at most this many of one campaign's batches
+    # wait in the submit queue; each claim publishes the campaign's next one. A new campaign's
+    # batch is then behind at most this many per running campaign, never a whole big one.
+    # Small because it is that wait; it does not cap a campaign's speed, since every claim
+    # refills it (200,000 recipients went as fast with 3 as with 8).
+    queued_batches_per_campaign: int = Field(default=4, ge=1)
     sweep_interval_seconds: float = Field(default=2.0, gt=0)
     reap_interval_seconds: float = Field(default=2.0, gt=0)
     poll_first_delay_seconds: float = Field(default=10.0, ge=0)
@@ -172,6 +178,8 @@ class Timings(BaseModel):
     # Pushed reports naming a message id no recipient has are kept this long for the
     # reconciler (services/reconcile_pushed.py); keep it above every REPORT_HORIZON_HOURS.
     pushed_report_retention_hours: float = Field(default=72.0, gt=0)
+    # How often beat archives the campaigns past ``retention_days`` (off unless that is set).
+    archive_interval_seconds: float = Field(default=600.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -194,6 +202,17 @@ class Settings(BaseSettings):
     timings: Timings = Field(default_factory=Timings)
     visibility_timeout_seconds: int = Field(default=3600, gt=0)
     log_level: str = "INFO"
+    # Retention (services/retention.py): a done or cancelled campaign finished more than
+    # ``retention_days`` ago is archived (its recipients and events exported to ``archive_dir``,
+    # then their partitions dropped; the campaign row stays), at most ``archive_per_run`` per
+    # beat run (every ``timings.archive_interval_seconds``). None: keep everything.
+    retention_days: float | None = Field(default=None, gt=0)
+    archive_dir: Path | None = None  # None: ``data_dir``/archives
+    archive_per_run: int = Field(default=5, ge=1)
+
+    @property
+    def archives(self) -> Path:
+        return self.archive_dir or self.data_dir / "archives"
 
     @field_validator("accounts")
     @classmethod

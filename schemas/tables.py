@@ -63,6 +63,11 @@ campaigns = Table(
     # The SHA-256 of the producer's rows (domain/recipient_digest.py), which a repeated
     # idempotency key's list must match; NULL for campaigns stored before 0020.
     Column("recipients_digest", Text),
+    # Set when the campaign's recipients and events were exported and their partitions
+    # dropped (0021, services/retention.py); the row itself stays, with its counters.
+    Column("archived_at", DateTime(timezone=True)),
+    Column("archive_path", Text),
+    Column("archived_counts", JSONB),  # recipients per status when archived
     CheckConstraint(
         # needs_attention: migration 0015
         "state in ('scheduled','running','paused','needs_attention','done','cancelled')",
@@ -116,7 +121,29 @@ batches = Table(
         name="batch_reconcile_state",
     ),
 )
-Index("batches_due", batches.c.due_at, postgresql_where=text("state = 'pending'"))
+# Per campaign, for the statements run at every batch (0022): its next due batches, its queued
+# ones, and its batches in a state that is not final (what settling it asks).
+Index(
+    "batches_pending",
+    batches.c.campaign_id,
+    batches.c.due_at,
+    batches.c.id,
+    postgresql_where=text("state = 'pending'"),
+)
+Index(
+    "batches_queued",
+    batches.c.campaign_id,
+    batches.c.published_at,
+    postgresql_where=text("state = 'pending'"),
+)
+Index(
+    "batches_live",
+    batches.c.campaign_id,
+    batches.c.state,
+    postgresql_where=text(
+        "state IN ('pending', 'claimed', 'sending', 'submitted', 'held', 'unknown')"
+    ),
+)
 Index(
     "batches_leased", batches.c.lease_until, postgresql_where=text("state in ('claimed','sending')")
 )
@@ -128,12 +155,16 @@ Index(
     postgresql_where=text("reconcile_state = 'pending'"),
 )
 
+# A partition per campaign (0021, persistence/partitions.py): every statement of a campaign
+# names its campaign_id and touches only its own rows, whatever the history; a finished
+# campaign is archived by dropping its partitions. Partitions carry fillfactor 70 (room for
+# HOT status updates, 0008): a partitioned parent has no storage of its own.
 recipients = Table(
     "recipients",
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
     # No foreign key: checked row by row it cost more than the COPY (migration 0009).
-    Column("campaign_id", BigInteger, nullable=False),
+    Column("campaign_id", BigInteger, primary_key=True),
     Column("batch_seq", Integer, nullable=False),
     Column("row_no", Integer, nullable=False),  # 1-based position in the producer's input
     Column("msisdn", Text, nullable=False),
@@ -145,13 +176,13 @@ recipients = Table(
     Column("provider_message_id", Text),
     Column("status_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)),
-    # One row per number and campaign: enqueue's single INSERT ... SELECT DISTINCT ON ensures
-    # it (migration 0007 says why there is no unique index).
+    # One row per number and campaign: enqueue's de-duplication ensures it (migration 0007
+    # says why there is no unique index).
     CheckConstraint(
         "status in ('queued','unknown','submitted','delivered','failed','expired','cancelled')",
         name="recipient_status",
     ),
-    postgresql_with={"fillfactor": 70},  # room for HOT status updates (migration 0008)
+    postgresql_partition_by="LIST (campaign_id)",
 )
 Index("recipients_batch", recipients.c.campaign_id, recipients.c.batch_seq)
 Index(
@@ -165,7 +196,7 @@ delivery_events = Table(
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("recipient_id", BigInteger, nullable=False),
-    Column("campaign_id", BigInteger, nullable=False),
+    Column("campaign_id", BigInteger, primary_key=True),
     Column("status", Text, nullable=False),
     Column("raw_code", Text),
     Column("raw_text", Text),
@@ -173,9 +204,9 @@ delivery_events = Table(
     Column("source", Text, nullable=False),
     Column("occurred_at", DateTime(timezone=True)),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    postgresql_partition_by="LIST (campaign_id)",
 )
 Index("delivery_events_recipient", delivery_events.c.recipient_id)
-Index("delivery_events_campaign", delivery_events.c.campaign_id)
 
 inbound_messages = Table(
     "inbound_messages",

@@ -1,11 +1,18 @@
 """Celery beat's schedule: the sweeper (due campaigns, lost or due batches, due polls), the
-reaper and the reconciler of unknown outcomes. Their intervals come from settings."""
+reaper, the reconciler of unknown outcomes and retention's archiving (which does nothing
+unless ``DISPATCHER_RETENTION_DAYS`` is set). Their intervals come from settings."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dispatcher.queueing import DRAIN_CALLBACKS_TASK, REAP_TASK, RECONCILE_TASK, SWEEP_TASK
+from dispatcher.queueing import (
+    ARCHIVE_TASK,
+    DRAIN_CALLBACKS_TASK,
+    REAP_TASK,
+    RECONCILE_TASK,
+    SWEEP_TASK,
+)
 from dispatcher.settings import Timings
 
 
@@ -30,5 +37,10 @@ def beat_schedule(timings: Timings) -> dict[str, dict[str, Any]]:
             "task": RECONCILE_TASK,
             "schedule": timings.reconcile_interval_seconds,
             "options": {"expires": timings.reconcile_interval_seconds * 4},
+        },
+        "archive": {
+            "task": ARCHIVE_TASK,
+            "schedule": timings.archive_interval_seconds,
+            "options": {"expires": timings.archive_interval_seconds},
         },
     }

@@ -8,6 +8,7 @@ from celery import signals
 
 from dispatcher import runtime
 from dispatcher.queueing import (
+    ARCHIVE_TASK,
     DRAIN_CALLBACKS_TASK,
     PLAN_TASK,
     POLL_TASK,
@@ -16,7 +17,15 @@ from dispatcher.queueing import (
     SUBMIT_TASK,
     SWEEP_TASK,
 )
-from dispatcher.services import callbacks, maintenance, plan, reconcile, submit, track
+from dispatcher.services import (
+    callbacks,
+    maintenance,
+    plan,
+    reconcile,
+    retention,
+    submit,
+    track,
+)
 from dispatcher.services.deps import Deps
 from workers.app import app
 
@@ -73,3 +82,9 @@ def drain_callbacks() -> str:
 def reconcile_unknown() -> str:
     report = reconcile.reconcile_due(_deps())
     return ", ".join(f"{report.count(s)} {s.value}" for s in reconcile.Step)
+
+
+@app.task(name=ARCHIVE_TASK)
+def archive_expired() -> str:
+    archived = retention.archive_expired(_deps())
+    return f"{len(archived)} archived: {', '.join(str(a.campaign_id) for a in archived)}"

@@ -182,9 +182,17 @@ class CampaignProgress:
     by_status: Mapping[RecipientStatus, int]
     batches_by_state: Mapping[BatchState, int]
     dropped: Mapping[str, int]
+    # Set once its rows were exported and dropped (services/retention.py).
+    archived_at: datetime | None = None
+    archive_path: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, for the CLI and the HTTP service."""
+        archived = (
+            {"archived": {"at": self.archived_at.isoformat(), "path": self.archive_path}}
+            if self.archived_at is not None
+            else {}
+        )
         return {
             "id": self.campaign_id,
             "state": self.state.value,
@@ -195,7 +203,7 @@ class CampaignProgress:
             "by_status": {s.value: n for s, n in self.by_status.items()},
             "batches": {s.value: n for s, n in self.batches_by_state.items()},
             "dropped": dict(self.dropped),
-        }
+        } | archived
 
     @property
     def final(self) -> int:

@@ -141,25 +141,27 @@ _SETTLING = (CampaignState.RUNNING, CampaignState.NEEDS_ATTENTION)
 _SETTLE_LOCK_CLASS = 8
 
 # One statement, on the campaign's own rows only (docs/design-rules.md 2.5), the target computed
-# once (MATERIALIZED: inlined, the CASE would be repeated, and its checks with it). Batches are read
-# by batches_campaign_seq. The unknown-recipient check runs only when no batch is active or
-# stuck (CASE stops at its first true branch), so a large campaign pays for it once, when it
-# ends; it goes batch by batch so that both columns of recipients_batch (campaign_id,
-# batch_seq) are equalities: asked as ``campaign_id = :id AND status = 'unknown'`` alone, the
-# planner expects an unknown row early and scans the whole table for a campaign that is a
-# large share of it. No partial index on status = 'unknown' is added: an index naming
-# ``status`` makes status updates non-HOT (migration 0008).
+# once (MATERIALIZED: inlined, the CASE would be repeated, and its checks with it). Each batch
+# check is an index range of batches_live (0022), (campaign_id, state) over the states that are
+# not final, and stops at its first row: walking batches_campaign_seq past the finished batches
+# cost 3.2 ms a settle at 10,000 batches, and the stuck check became a scan of every campaign's
+# batches once the large campaign was most of the table. (Hence two EXISTS for "running": one
+# OR inside one EXISTS cannot be an index range.) The unknown-recipient check runs only when no
+# batch is active or stuck (CASE stops at its first true branch), so a large campaign pays for
+# it once, when it ends: one pass over the campaign's own partition (0021), stopping at the
+# first unknown. (Asked batch by batch, the planner estimated one unknown row and rescanned the
+# partition for each batch, quadratic.) No partial index on status = 'unknown' is added: an
+# index naming ``status`` makes status updates non-HOT (migration 0008).
 # An unknown batch still being reconciled (migration 0016, services/reconcile.py) keeps its
 # campaign running: the provider's records may yet place it.
 _SETTLE = text(
     "WITH target AS MATERIALIZED (SELECT CASE"
-    "  WHEN EXISTS (SELECT 1 FROM batches WHERE campaign_id = :id AND (state = ANY(:active)"
-    "    OR state = 'unknown' AND reconcile_state = 'pending'))"
+    "  WHEN EXISTS (SELECT 1 FROM batches WHERE campaign_id = :id AND state = ANY(:active))"
+    "    OR EXISTS (SELECT 1 FROM batches WHERE campaign_id = :id AND state = 'unknown'"
+    "      AND reconcile_state = 'pending')"
     "    THEN 'running'"
     "  WHEN EXISTS (SELECT 1 FROM batches WHERE campaign_id = :id AND state = ANY(:stuck))"
-    "    OR EXISTS (SELECT 1 FROM batches b WHERE b.campaign_id = :id AND EXISTS ("
-    "      SELECT 1 FROM recipients r"
-    "      WHERE r.campaign_id = :id AND r.batch_seq = b.seq AND r.status = 'unknown'))"
+    "    OR EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = :id AND r.status = 'unknown')"
     "    THEN 'needs_attention'"
     "  ELSE 'done' END AS state) "
     "UPDATE campaigns c SET state = target.state, updated_at = now(), "
@@ -204,6 +206,12 @@ def finish_if_settled(conn: Connection, campaign_id: int) -> CampaignState | Non
 
 
 def recipient_counts(conn: Connection, campaign_id: int) -> dict[RecipientStatus, int]:
+    """Recipients per status; an archived campaign's as they were when it was archived."""
+    archived = conn.execute(
+        select(campaigns.c.archived_counts).where(campaigns.c.id == campaign_id)
+    ).scalar_one_or_none()
+    if archived is not None:
+        return {RecipientStatus(status): int(n) for status, n in archived.items()}
     rows = conn.execute(
         select(recipients.c.status, func.count())
         .where(recipients.c.campaign_id == campaign_id)
@@ -241,3 +249,58 @@ def status_and_code_counts(
         .order_by(count.desc())
     )
     return [(r.status, r.provider_code, r.provider_text, int(r.n)) for r in rows]
+
+
+def archivable(conn: Connection, finished_before: datetime, limit: int) -> list[int]:
+    """Done or cancelled campaigns, not archived, finished before ``finished_before``: the
+    oldest ``limit`` of them."""
+    return list(
+        conn.execute(
+            select(campaigns.c.id)
+            .where(
+                campaigns.c.state.in_([CampaignState.DONE.value, CampaignState.CANCELLED.value]),
+                campaigns.c.archived_at.is_(None),
+                func.coalesce(campaigns.c.finished_at, campaigns.c.updated_at) < finished_before,
+            )
+            .order_by(func.coalesce(campaigns.c.finished_at, campaigns.c.updated_at))
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def campaign_row(conn: Connection, campaign_id: int) -> dict[str, Any]:
+    """The campaign's stored row, every column (what an archive keeps of it)."""
+    row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no campaign {campaign_id}")
+    return dict(row)
+
+
+def mark_archived(
+    conn: Connection, campaign_id: int, path: str, counts: Mapping[RecipientStatus, int]
+) -> bool:
+    """Record where the campaign's rows went and its recipients per status, before its
+    partitions are dropped; False when it was already archived."""
+    return (
+        conn.execute(
+            update(campaigns)
+            .where(campaigns.c.id == campaign_id, campaigns.c.archived_at.is_(None))
+            .values(
+                archived_at=func.now(),
+                archive_path=path,
+                archived_counts={s.value: n for s, n in counts.items()},
+                updated_at=func.now(),
+            )
+        ).rowcount
+        == 1
+    )
+
+
+def archive_of(conn: Connection, campaign_id: int) -> tuple[datetime, str] | None:
+    """(when, where) the campaign was archived, or None."""
+    row = conn.execute(
+        select(campaigns.c.archived_at, campaigns.c.archive_path).where(
+            campaigns.c.id == campaign_id
+        )
+    ).first()
+    return (row.archived_at, row.archive_path) if row and row.archived_at else None

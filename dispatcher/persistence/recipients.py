@@ -1,24 +1,28 @@
 """Recipient rows, written and updated in sets.
 
-A campaign's recipients go into ``recipients`` by COPY, each with its batch number, and the
-same transaction removes opted-out numbers and repeated ones in two set-wise statements.
+A campaign's recipients go by COPY into its own partition table (persistence/partitions.py),
+each with its batch number, and the same transaction removes opted-out numbers and repeated
+ones in two set-wise statements, before the table is indexed and attached to ``recipients``.
+The statements of enqueue name that table; every later one names ``recipients`` with the
+campaign id, which prunes to the campaign's partition.
 Status changes are one statement per batch or per report answer; a recipient's status only
 moves to a higher rank (see RecipientStatus.rank).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, Any
 
 from psycopg import Copy
-from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, text
 
 from dispatcher.domain.statuses import FINAL_STATUSES, RecipientStatus
 from dispatcher.persistence.database import raw_connection
+from dispatcher.persistence.partitions import recipients_table
 from dispatcher.redact import scrub_stored
 
 # The rank of a status, in SQL, from the one definition in RecipientStatus.rank.
@@ -38,44 +42,77 @@ class RecipientWriter:
     removed (invalid, duplicate, opted out), so numbering needs no second pass.
     """
 
+    # Rows go as COPY text lines, written a few thousand at a time: about twice as fast as
+    # psycopg's write_row, which adapts each value of each row.
+    _LINES_PER_WRITE = 4096
+
     def __init__(self, copy: Copy, campaign_id: int, batch_size: int) -> None:
         self._copy = copy
         self._campaign_id = campaign_id
         self._batch_size = batch_size
+        self._lines: list[str] = []
         self.rows = 0
 
     def add(
         self, row_no: int, msisdn: str, fields: dict[str, Any] | None, text: str | None = None
     ) -> None:
-        self._copy.write_row(
-            (self._campaign_id, (row_no - 1) // self._batch_size, row_no, msisdn,
-             Jsonb(fields) if fields else None, text)
-        )  # fmt: skip
+        """``msisdn`` is a normaliser's answer, ASCII digits: it needs no escaping."""
+        extra = _NO_EXTRA
+        if fields or text is not None:
+            extra = (
+                f"{_copy_text(json.dumps(fields)) if fields else _NULL}\t"
+                f"{_NULL if text is None else _copy_text(text)}"
+            )
+        self._lines.append(
+            f"{self._campaign_id}\t{(row_no - 1) // self._batch_size}\t{row_no}\t{msisdn}\t"
+            f"{extra}\n"
+        )
         self.rows += 1
+        if len(self._lines) >= self._LINES_PER_WRITE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._lines:
+            self._copy.write("".join(self._lines))
+            self._lines.clear()
+
+
+_NULL = "\\N"
+_NO_EXTRA = f"{_NULL}\t{_NULL}"  # no fields, no text of its own
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_text(value: str) -> str:
+    """A value as COPY's text format reads it back (inputs.py refused NUL already)."""
+    return value.translate(_COPY_ESCAPES)
 
 
 @contextmanager
 def writer(conn: Connection, campaign_id: int, batch_size: int) -> Iterator[RecipientWriter]:
+    """COPY into the campaign's table (partitions.open_recipients made it, unindexed)."""
+    table = recipients_table(campaign_id)
     with (
         raw_connection(conn).cursor() as cur,
         cur.copy(
-            "COPY recipients (campaign_id, batch_seq, row_no, msisdn, fields, text) FROM STDIN"
+            f"COPY {table} (campaign_id, batch_seq, row_no, msisdn, fields, text) FROM STDIN"
         ) as copy,
     ):
-        yield RecipientWriter(copy, campaign_id, batch_size)
+        rows = RecipientWriter(copy, campaign_id, batch_size)
+        yield rows
+        rows.flush()
 
 
 def remove_opted_out(conn: Connection, campaign_id: int) -> tuple[int, int]:
-    """Drop the campaign's rows whose number is on the opt-out list: (numbers, rows)."""
+    """Drop the campaign's rows whose number is on the opt-out list: (numbers, rows).
+    Enqueue only: on the campaign's own table, before it is indexed."""
     if not conn.execute(text("SELECT EXISTS (SELECT 1 FROM opt_outs)")).scalar_one():
         return 0, 0
     numbers, rows = conn.execute(
         text(
-            "WITH removed AS (DELETE FROM recipients r USING opt_outs o "
-            "  WHERE r.campaign_id = :c AND r.msisdn = o.msisdn RETURNING r.msisdn) "
+            f"WITH removed AS (DELETE FROM {recipients_table(campaign_id)} r USING opt_outs o "  # noqa: S608
+            "  WHERE r.msisdn = o.msisdn RETURNING r.msisdn) "
             "SELECT count(DISTINCT msisdn), count(*) FROM removed"
-        ),
-        {"c": campaign_id},
+        )
     ).one()
     return int(numbers), int(rows)
 
@@ -86,23 +123,26 @@ def remove_duplicates(conn: Connection, campaign_id: int) -> int:
     This, in the transaction that copied the rows in, is what keeps a number from appearing
     twice in a campaign (migration 0007 says why no unique index does it).
 
-    Linear by construction, whatever the statistics (issue 10): the rows just copied are
-    uncommitted, so an analysed table estimates them at one row, and a statement joining the
-    campaign's rows with themselves got a nested loop, quadratic in the campaign (16,000
-    recipients took 70 s). Here one window pass over the campaign's own rows (one sort)
-    finds the later rows of each number, and the DELETE takes them by primary key from an
-    array: no join of the new rows with anything, so there is no join plan to get wrong.
+    Linear by construction, whatever the statistics (issue 10): a statement joining the
+    campaign's rows with themselves once got a nested loop, quadratic in the campaign (16,000
+    recipients took 70 s). Here one window pass over the campaign's own table (one sort)
+    finds the later rows of each number, and the DELETE takes them by their physical address
+    (a TID scan of a sorted array; the table has no index yet): no join, no join plan to get
+    wrong. Enqueue only: the table is the campaign's own, not yet attached. The sort compares
+    bytes (COLLATE "C": equal numbers are equal bytes), about 40 % cheaper than the
+    database's linguistic collation on a million numbers.
     """
+    table = recipients_table(campaign_id)
     conn.execute(text("SET LOCAL work_mem = '256MB'"))  # the campaign's rows sorted in memory
     return conn.execute(
         text(
-            "DELETE FROM recipients WHERE id = ANY(ARRAY("
-            "  SELECT id FROM ("
-            "    SELECT id, row_number() OVER (PARTITION BY msisdn ORDER BY row_no) AS nth"
-            "    FROM recipients WHERE campaign_id = :c) numbered"
+            f"DELETE FROM {table} WHERE ctid = ANY(ARRAY("  # noqa: S608 (a name of digits)
+            "  SELECT ctid FROM ("
+            "    SELECT ctid,"
+            '      row_number() OVER (PARTITION BY msisdn COLLATE "C" ORDER BY row_no) AS nth'
+            f"    FROM {table}) numbered"
             "  WHERE nth > 1))"
-        ),
-        {"c": campaign_id},
+        )
     ).rowcount
 
 
@@ -118,33 +158,35 @@ def regroup_by_text(conn: Connection, campaign_id: int, batch_size: int) -> int:
     the rows with their per-text summary on ``text``, a nested loop that rescanned every text
     for every recipient. Each text's first batch is the running sum of the batches of the texts
     that start before it; a text's rows share one ``first_row``, so the default RANGE frame
-    counts a text's own batches once, whatever its size.
+    counts a text's own batches once, whatever its size. Enqueue only (the campaign's own
+    table, before it is indexed: joined back by physical address).
     """
+    table = recipients_table(campaign_id)
     return int(
         conn.execute(
             text(
-                """
+                f"""
             WITH per_text AS (
-                SELECT id,
+                SELECT ctid AS tid,
                        (row_number() OVER (w ORDER BY row_no) - 1) / :size AS chunk,
                        min(row_no) OVER w AS first_row,
                        (count(*) OVER w + :size - 1) / :size AS chunks,
                        row_no = min(row_no) OVER w AS leads
-                FROM recipients WHERE campaign_id = :c
-                WINDOW w AS (PARTITION BY text)
+                FROM {table}
+                WINDOW w AS (PARTITION BY text COLLATE "C")
             ), numbered AS (
-                SELECT id, chunk, chunks, sum(CASE WHEN leads THEN chunks ELSE 0 END)
+                SELECT tid, chunk, chunks, sum(CASE WHEN leads THEN chunks ELSE 0 END)
                        OVER (ORDER BY first_row) - chunks AS first_seq
                 FROM per_text
             ), renumbered AS (
-                UPDATE recipients r SET batch_seq = n.first_seq + n.chunk
-                FROM numbered n WHERE r.id = n.id
+                UPDATE {table} r SET batch_seq = n.first_seq + n.chunk
+                FROM numbered n WHERE r.ctid = n.tid
                 RETURNING r.batch_seq
             )
             SELECT count(DISTINCT batch_seq) FROM renumbered
-            """
+            """  # noqa: S608 (a name of digits)
             ),
-            {"c": campaign_id, "size": batch_size},
+            {"size": batch_size},
         ).scalar_one()
     )
 
@@ -153,10 +195,10 @@ def distinct_texts(conn: Connection, campaign_id: int) -> Iterator[tuple[str, in
     """(text, recipients) of a personalised campaign, most used first, streamed from a
     server-side cursor (a million different texts are never all in memory)."""
     query = text(
-        "SELECT text, count(*) FROM recipients WHERE campaign_id = :c "
+        f"SELECT text, count(*) FROM {recipients_table(campaign_id)} "  # noqa: S608
         "GROUP BY text ORDER BY count(*) DESC, min(row_no)"
     ).execution_options(yield_per=1000)
-    for row in conn.execute(query, {"c": campaign_id}):
+    for row in conn.execute(query):
         yield row[0], row[1]
 
 
@@ -165,10 +207,10 @@ def has_numbers_in(conn: Connection, campaign_id: int, country_code: str) -> boo
     return bool(
         conn.execute(
             text(
-                "SELECT EXISTS (SELECT 1 FROM recipients WHERE campaign_id = :c "
-                "AND msisdn LIKE :prefix)"
+                f"SELECT EXISTS (SELECT 1 FROM {recipients_table(campaign_id)} "  # noqa: S608
+                "WHERE msisdn LIKE :prefix)"
             ),
-            {"c": campaign_id, "prefix": f"{country_code}%"},
+            {"prefix": f"{country_code}%"},
         ).scalar_one()
     )
 
@@ -308,14 +350,21 @@ EXPORT_COLUMNS = (
 )
 
 
+def export_query(campaign_id: int) -> str:
+    """The export's query (a COPY takes no parameters: the id is an integer)."""
+    columns = ", ".join(EXPORT_COLUMNS)
+    return (
+        f"SELECT {columns} FROM recipients WHERE campaign_id = {int(campaign_id)} "  # noqa: S608
+        "ORDER BY row_no"
+    )
+
+
 def export_csv(conn: Connection, campaign_id: int, out: IO[bytes]) -> None:
     """Stream a campaign's recipients as CSV with a header, straight from COPY."""
-    columns = ", ".join(EXPORT_COLUMNS)
     with (
         raw_connection(conn).cursor() as cur,
         cur.copy(
-            f"COPY (SELECT {columns} FROM recipients WHERE campaign_id = {int(campaign_id)} "  # noqa: S608
-            "ORDER BY row_no) TO STDOUT WITH (FORMAT csv, HEADER true)"
+            f"COPY ({export_query(campaign_id)}) TO STDOUT WITH (FORMAT csv, HEADER true)"
         ) as copy,
     ):
         for chunk in copy:

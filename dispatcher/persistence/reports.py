@@ -11,7 +11,7 @@ delivery event in the same statement.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, text
 
@@ -155,17 +155,42 @@ def apply_send_results(
     return len(rows)
 
 
+# How long after it finished a campaign's messages are still looked for by their message id.
+# Reports come within the provider's horizon (the bulk gateway's 48 h) and unmatched ones are
+# kept 72 h; looking further would probe every partition of the history for each report.
+STILL_REPORTING = timedelta(days=7)
+
+
+def reporting_campaigns(conn: Connection, account: str) -> list[int]:
+    """The account's campaigns whose recipients may still be named by a pushed report: not
+    archived, and not final or final for less than STILL_REPORTING. Statements that find
+    recipients by message id across campaigns are restricted to these, so they prune to their
+    partitions instead of probing the whole history's."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT id FROM campaigns WHERE account = :account AND archived_at IS NULL "
+                "AND (state NOT IN ('done', 'cancelled') "
+                "OR coalesce(finished_at, updated_at) >= now() - :still) ORDER BY id"
+            ),
+            {"account": account, "still": STILL_REPORTING},
+        ).scalars()
+    )
+
+
 def locate_message_ids(
     conn: Connection, account: str, message_ids: Sequence[str]
 ) -> dict[str, tuple[int, int]]:
     """message id -> (campaign id, batch number), for reports that name only the provider's
-    per-recipient id (the bulk gateway's delivery reports)."""
+    per-recipient id (the bulk gateway's delivery reports); among reporting_campaigns."""
+    candidates = reporting_campaigns(conn, account)
+    if not candidates or not message_ids:
+        return {}
     rows = conn.execute(
         text(
             "SELECT r.provider_message_id, r.campaign_id, r.batch_seq FROM recipients r "
-            "JOIN campaigns c ON c.id = r.campaign_id "
-            "WHERE r.provider_message_id = ANY(:ids) AND c.account = :account"
+            "WHERE r.provider_message_id = ANY(:ids) AND r.campaign_id = ANY(:candidates)"
         ),
-        {"ids": list(message_ids), "account": account},
+        {"ids": list(message_ids), "candidates": candidates},
     )
     return {row[0]: (row[1], row[2]) for row in rows}

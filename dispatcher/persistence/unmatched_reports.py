@@ -24,6 +24,7 @@ from dispatcher.domain.report_matching import Candidate
 from dispatcher.domain.statuses import RecipientStatus
 from dispatcher.persistence.recipients import event_insert
 from dispatcher.persistence.reconcile import INTO_UNKNOWN
+from dispatcher.persistence.reports import reporting_campaigns
 from dispatcher.redact import scrub_all
 
 
@@ -98,8 +99,9 @@ def candidates(
                  AND p.submitted_at BETWEEN :lo AND :hi
                 WHERE r.campaign_id = :c AND r.batch_seq = :s AND r.status = 'unknown'
                   AND NOT EXISTS (
-                    SELECT 1 FROM recipients k JOIN campaigns kc ON kc.id = k.campaign_id
-                    WHERE k.provider_message_id = p.message_id AND kc.account = :account)
+                    SELECT 1 FROM recipients k
+                    WHERE k.provider_message_id = p.message_id
+                      AND k.campaign_id = ANY(:reporting))
             )
             SELECT o.recipient_id, o.message_id, (
                 -- Every batch holding an unknown recipient entered reconciliation
@@ -108,7 +110,7 @@ def candidates(
                 SELECT count(*) FROM batches b2
                 JOIN campaigns c2 ON c2.id = b2.campaign_id AND c2.account = :account
                 JOIN recipients r2 ON r2.campaign_id = b2.campaign_id AND r2.batch_seq = b2.seq
-                WHERE b2.reconcile_state IS NOT NULL
+                WHERE b2.reconcile_state IS NOT NULL AND r2.campaign_id = ANY(:reporting)
                   AND r2.status = 'unknown' AND r2.msisdn = o.destination
                   AND r2.id <> o.recipient_id
                   AND o.submitted_at >= coalesce(b2.sending_at, b2.created_at) - :slack
@@ -128,12 +130,15 @@ def candidates(
             "lo": sent_from - slack,
             "hi": sent_to + slack,
             "slack": slack,
+            # Partitions to look in: a batch in reconciliation is its campaign's unfinished
+            # business, so its campaign is among them; so is any message id still reported.
+            "reporting": reporting_campaigns(conn, account) or [campaign_id],
         },
     )
     return [Candidate(r.recipient_id, r.message_id, int(r.rivals)) for r in rows]
 
 
-def place(conn: Connection, placed: Mapping[int, str], at: datetime) -> int:
+def place(conn: Connection, campaign_id: int, placed: Mapping[int, str], at: datetime) -> int:
     """unknown -> submitted with the message id its pushed report carries, each with an event
     from source "reconcile"; one statement. The reports themselves are applied next."""
     if not placed:
@@ -148,7 +153,7 @@ def place(conn: Connection, placed: Mapping[int, str], at: datetime) -> int:
                 provider_text = 'placed by a pushed report for message ' || i.message_id,
                 status_at = :at, updated_at = now()
             FROM incoming i
-            WHERE r.id = i.id AND r.status = 'unknown'
+            WHERE r.campaign_id = :c AND r.id = i.id AND r.status = 'unknown'
             RETURNING r.id, r.campaign_id, r.status, r.provider_code, r.provider_text, r.status_at
         ){event_insert("changed")}
     """  # noqa: S608 (constants only)
@@ -160,6 +165,7 @@ def place(conn: Connection, placed: Mapping[int, str], at: datetime) -> int:
             "status": RecipientStatus.SUBMITTED.value,
             "at": at,
             "source": "reconcile",
+            "c": campaign_id,
         },
     ).rowcount
 

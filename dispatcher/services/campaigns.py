@@ -5,7 +5,7 @@ its recipients, pause, resume, cancel, and re-send a batch whose outcome is unkn
 from __future__ import annotations
 
 import logging
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import Connection
 
@@ -35,7 +35,13 @@ def campaign_status(deps: Deps, campaign_id: int) -> CampaignProgress:
             by_status=by_status,
             batches_by_state=campaigns.batch_counts(conn, campaign_id),
             dropped=campaigns.dropped_counts(conn, campaign_id),
+            **_archived(conn, campaign_id),
         )
+
+
+def _archived(conn: Connection, campaign_id: int) -> dict[str, Any]:
+    found = campaigns.archive_of(conn, campaign_id)
+    return {"archived_at": found[0], "archive_path": found[1]} if found else {}
 
 
 def export_recipients(deps: Deps, campaign_id: int, out: IO[bytes]) -> None:

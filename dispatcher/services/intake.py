@@ -33,7 +33,7 @@ from dispatcher.errors import (
     NumberRejected,
     Problem,
 )
-from dispatcher.persistence import campaigns, recipients
+from dispatcher.persistence import campaigns, partitions, recipients
 from dispatcher.providers.base import Provider
 from dispatcher.services.content import Content, plan_content
 from dispatcher.services.deps import Deps
@@ -111,6 +111,7 @@ def fill(conn: Connection, campaign_id: int, intake: Intake) -> Estimate:
     request, adapter, content = intake.request, intake.adapter, intake.content
     # Only a campaign with an idempotency key can be asked for again: only its list is hashed.
     digest = RecipientDigest() if request.idempotency_key is not None else None
+    partitions.open_recipients(conn, campaign_id)  # the campaign's own table, attached last
     problems, rows, invalid = _copy(conn, campaign_id, intake, digest)
     if invalid and request.invalid == "reject":
         shown = problems[:MAX_LISTED_PROBLEMS]
@@ -140,6 +141,7 @@ def fill(conn: Connection, campaign_id: int, intake: Intake) -> Estimate:
         conn, campaign_id, recipients_count=kept, dropped=dropped,
         recipients_digest=digest.hexdigest() if digest is not None else None,
     )  # fmt: skip
+    partitions.attach(conn, campaign_id)  # indexed, analysed; the parent locked until commit
     return Estimate(
         account=adapter.account.name, provider=adapter.name, recipients=kept, dropped=dropped,
         texts=cost.shown, distinct_texts=cost.distinct, parts=cost.parts,
@@ -201,6 +203,7 @@ def _copy(
     key must bring again (enqueue.py)."""
     request, content = intake.request, intake.content
     normaliser = NumberNormaliser(request.default_region or intake.adapter.account.default_region)
+    personalised = content.personalised  # read once: the loop runs a million times
     problems: list[Problem] = []
     invalid = 0
     with recipients.writer(conn, campaign_id, intake.batch_size) as writer:
@@ -213,9 +216,7 @@ def _copy(
                     continue
                 try:
                     msisdn = normaliser.normalise(raw.number)
-                    personal = (
-                        content.render_text(raw.fields or {}) if content.personalised else None
-                    )
+                    personal = content.render_text(raw.fields or {}) if personalised else None
                 except NumberRejected as exc:
                     problem = Problem("recipients", exc.reason, raw.row, raw.number)
                 except MissingFieldsError as exc:

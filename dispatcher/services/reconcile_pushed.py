@@ -88,7 +88,7 @@ def look(deps: Deps, due: Due, adapter: Provider, unknown_since: datetime) -> Ve
             slack=slack,
         )
         matching = match(found)
-        placed = rows.place(conn, matching.placed, now)
+        placed = rows.place(conn, due.campaign_id, matching.placed, now)
         if placed:
             message_ids = sorted(set(matching.placed.values()))
             stored = rows.stored_reports(conn, due.account, message_ids)

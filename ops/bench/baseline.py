@@ -55,11 +55,13 @@ SANDBOX_URL = os.environ.get("BASELINE_SANDBOX_URL", "")
 
 
 @app.task(name="baseline.send_one")
-def send_one(recipient_id: int) -> None:
+def send_one(campaign_id: int, recipient_id: int) -> None:
+    # By campaign and id: the campaign's partition, then its primary key.
     db, client = _resources()
+    key = {"c": campaign_id, "id": recipient_id}
     with db.transaction() as conn:
         msisdn = conn.execute(
-            text("SELECT msisdn FROM recipients WHERE id = :id"), {"id": recipient_id}
+            text("SELECT msisdn FROM recipients WHERE campaign_id = :c AND id = :id"), key
         ).scalar_one()
     answer = client.post(
         f"{SANDBOX_URL}/http/1.6/sendSMS.do",
@@ -70,19 +72,21 @@ def send_one(recipient_id: int) -> None:
         conn.execute(
             text(
                 "UPDATE recipients SET status = 'submitted', provider_message_id = :s "
-                "WHERE id = :id"
+                "WHERE campaign_id = :c AND id = :id"
             ),
-            {"s": sms_id, "id": recipient_id},
+            {"s": sms_id, **key},
         )
-    poll_one.delay(recipient_id)
+    poll_one.delay(campaign_id, recipient_id)
 
 
 @app.task(name="baseline.poll_one")
-def poll_one(recipient_id: int) -> None:
+def poll_one(campaign_id: int, recipient_id: int) -> None:
     db, client = _resources()
+    key = {"c": campaign_id, "id": recipient_id}
     with db.transaction() as conn:
         sms_id = conn.execute(
-            text("SELECT provider_message_id FROM recipients WHERE id = :id"), {"id": recipient_id}
+            text("SELECT provider_message_id FROM recipients WHERE campaign_id = :c AND id = :id"),
+            key,
         ).scalar_one()
     answer = client.get(
         f"{SANDBOX_URL}/http/1.6/compteRendu.do",
@@ -91,8 +95,11 @@ def poll_one(recipient_id: int) -> None:
     code = answer.text.split()[-1]
     with db.transaction() as conn:
         conn.execute(
-            text("UPDATE recipients SET status = :s, provider_code = :c WHERE id = :id"),
-            {"s": "delivered" if code == "11" else "submitted", "c": code, "id": recipient_id},
+            text(
+                "UPDATE recipients SET status = :s, provider_code = :code "
+                "WHERE campaign_id = :c AND id = :id"
+            ),
+            {"s": "delivered" if code == "11" else "submitted", "code": code, **key},
         )
 
 
@@ -162,7 +169,7 @@ def run_baseline(
             started = time.monotonic()
             with app.producer_or_acquire() as producer:
                 for recipient_id in ids:
-                    send_one.apply_async(args=(recipient_id,), producer=producer)
+                    send_one.apply_async(args=(campaign_id, recipient_id), producer=producer)
             sent = _wait(deps, campaign_id, "queued", started + timeout)
             reported = _wait(deps, campaign_id, "submitted", started + timeout)
             deps.db.dispose()

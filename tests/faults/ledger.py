@@ -201,9 +201,11 @@ def _database_view(
                 """
                 SELECT r.msisdn, r.status, r.batch_seq,
                        EXISTS (SELECT 1 FROM delivery_events e
-                               WHERE e.recipient_id = r.id AND e.status = 'unknown') AS was_unknown,
+                               WHERE e.campaign_id = :c AND e.recipient_id = r.id
+                                 AND e.status = 'unknown') AS was_unknown,
                        (SELECT e.source FROM delivery_events e
-                        WHERE e.recipient_id = r.id AND e.status = r.status
+                        WHERE e.campaign_id = :c AND e.recipient_id = r.id
+                          AND e.status = r.status
                         ORDER BY e.id DESC LIMIT 1) AS final_source
                 FROM recipients r WHERE r.campaign_id = :c
                 """
