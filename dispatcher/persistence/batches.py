@@ -20,12 +20,13 @@ from dispatcher.redact import scrub_stored
 
 
 def create_batches(conn: Connection, campaign_id: int, due_at: datetime) -> list[int]:
-    """One batch per batch number of the campaign's recipients; idempotent."""
+    """One batch per batch number of the campaign's recipients; idempotent. None is marked
+    published: ``publish_next`` opens the campaign's window of queued batches."""
     rows = conn.execute(
         text(
             """
-            INSERT INTO batches (campaign_id, seq, size, state, due_at, published_at)
-            SELECT campaign_id, batch_seq, count(*), 'pending', :due_at, now()
+            INSERT INTO batches (campaign_id, seq, size, state, due_at)
+            SELECT campaign_id, batch_seq, count(*), 'pending', :due_at
             FROM recipients WHERE campaign_id = :c
             GROUP BY campaign_id, batch_seq
             ORDER BY batch_seq
@@ -36,6 +37,45 @@ def create_batches(conn: Connection, campaign_id: int, due_at: datetime) -> list
         {"c": campaign_id, "due_at": due_at},
     )
     return [r.id for r in rows]
+
+
+# A batch waiting in the submit queue: pending, with a message published less than
+# ``republish_after`` ago (an older one is taken as lost and published again). Claimed and
+# sending batches have left the queue. Fairness counts these per campaign (``publish_next``).
+QUEUED = "state = 'pending' AND published_at >= :now - :after"
+
+
+def publish_next(
+    conn: Connection, campaign_id: int, now: datetime, *, window: int, republish_after: timedelta
+) -> list[int]:
+    """The campaign's next due pending batches with no live message, as many as bring its
+    queued batches up to ``window``, marked published; the caller publishes them after commit.
+    In due order, then in the campaign's order. Claims of one campaign running at the same
+    instant may each add one (their counts do not see each other): the window is then exceeded
+    by that many until those messages are taken, never more.
+
+    Each part reads about a window of rows (migration 0022): the next due batches through
+    batches_pending, the queued count through batches_queued, the update by primary key
+    (``= ANY(ARRAY(...))``: as ``IN (...)`` the planner guessed the LIMIT's size from the
+    count it cannot know, and at 20,000 batches hash-joined a scan of the whole table)."""
+    rows = conn.execute(
+        text(
+            f"""
+            UPDATE batches SET published_at = now()
+            WHERE id = ANY(ARRAY(
+                SELECT id FROM batches
+                WHERE campaign_id = :c AND state = 'pending' AND due_at <= :now
+                  AND (published_at IS NULL OR published_at < :now - :after)
+                ORDER BY due_at, id
+                LIMIT greatest(0, :window - (
+                    SELECT count(*) FROM batches WHERE campaign_id = :c AND {QUEUED}))
+                FOR UPDATE SKIP LOCKED))
+            RETURNING id
+            """  # noqa: S608 (a constant of this module)
+        ),
+        {"c": campaign_id, "now": now, "after": republish_after, "window": window},
+    )
+    return sorted(r.id for r in rows)
 
 
 def get_batch(conn: Connection, batch_id: int) -> Batch | None:
@@ -384,18 +424,22 @@ def submitted_with_ref(conn: Connection, campaign_id: int) -> list[AtProvider]:
     return [AtProvider(r.id, r.seq, r.provider_ref) for r in rows]
 
 
-def wake_paced(conn: Connection, account: str, now: datetime) -> list[int]:
+def wake_paced(
+    conn: Connection, account: str, now: datetime, *, window: int, republish_after: timedelta
+) -> list[int]:
     """The account's pending batches that wait on the provider (its circuit breaker, or a
-    transient answer's backoff) -> due at ``now`` and marked published: the provider answers
-    again (services/outage.py::wake publishes them)."""
+    transient answer's backoff) -> due at ``now``; each campaign's window of them marked
+    published and returned (``publish_next``), the rest following as claims take those: the
+    provider answers again (services/outage.py::wake publishes them), and a big campaign's
+    thousand waiting batches must not all go to the queue ahead of the others."""
     rows = conn.execute(
         text(
             """
-            UPDATE batches b SET due_at = :now, published_at = now(), updated_at = now()
+            UPDATE batches b SET due_at = :now, updated_at = now()
             FROM campaigns c
             WHERE c.id = b.campaign_id AND c.account = :account AND c.state = 'running'
               AND b.state = 'pending' AND b.last_outcome IN (:breaker, :provider)
-            RETURNING b.id
+            RETURNING b.campaign_id
             """
         ),
         {
@@ -405,7 +449,15 @@ def wake_paced(conn: Connection, account: str, now: datetime) -> list[int]:
             "provider": WAITING_FOR_PROVIDER,
         },
     )
-    return sorted(r.id for r in rows)
+    woken = sorted({r.campaign_id for r in rows})
+    published = [
+        batch_id
+        for campaign_id in woken
+        for batch_id in publish_next(
+            conn, campaign_id, now, window=window, republish_after=republish_after
+        )
+    ]
+    return sorted(published)
 
 
 def wake_polls(

@@ -12,27 +12,46 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, text
 
-from dispatcher.persistence.batches import WAITING_FOR_BREAKER, WAITING_FOR_PROVIDER
+from dispatcher.persistence.batches import QUEUED, WAITING_FOR_BREAKER, WAITING_FOR_PROVIDER
 from dispatcher.persistence.reconcile import INTO_UNKNOWN
 
 
 def batches_to_publish(
-    conn: Connection, now: datetime, republish_after: timedelta, limit: int
+    conn: Connection, now: datetime, republish_after: timedelta, window: int, limit: int
 ) -> list[int]:
-    """Pending batches due at ``now`` (the service's clock) with no recent broker message."""
+    """Pending batches due at ``now`` (the service's clock) with no recent broker message, at
+    most as many per running campaign as bring its queued batches up to ``window``
+    (``batches.QUEUED``): claims publish each campaign's next batch (``batches.publish_next``),
+    and this fills the windows that a lost message, a retry come due or a resumed campaign
+    left open. Rows another transaction holds are skipped; the next sweep sees them.
+
+    Each running campaign is asked for its own window (LATERAL, through batches_pending and
+    batches_queued, migration 0022), so a sweep reads about a window per running campaign,
+    not every pending batch; rows are then taken by primary key, as in ``publish_next``."""
     rows = conn.execute(
         text(
-            """
+            f"""
+            WITH open AS (
+                SELECT n.id FROM campaigns c CROSS JOIN LATERAL (
+                    SELECT b.id FROM batches b
+                    WHERE b.campaign_id = c.id AND b.state = 'pending' AND b.due_at <= :now
+                      AND (b.published_at IS NULL OR b.published_at < :now - :after)
+                    ORDER BY b.due_at, b.id
+                    LIMIT greatest(0, :window - (
+                        SELECT count(*) FROM batches q
+                        WHERE q.campaign_id = c.id AND {QUEUED}))) n
+                WHERE c.state = 'running')
             UPDATE batches SET published_at = now()
-            WHERE id IN (
-                SELECT b.id FROM batches b JOIN campaigns c ON c.id = b.campaign_id
-                WHERE b.state = 'pending' AND b.due_at <= :now AND c.state = 'running'
-                  AND (b.published_at IS NULL OR b.published_at < :now - :after)
-                ORDER BY b.due_at LIMIT :limit FOR UPDATE OF b SKIP LOCKED)
+            WHERE id = ANY(ARRAY(
+                SELECT id FROM batches
+                WHERE id = ANY(ARRAY(SELECT id FROM open))
+                  AND state = 'pending'
+                  AND (published_at IS NULL OR published_at < :now - :after)
+                ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED))
             RETURNING id
-            """
+            """  # noqa: S608 (a constant of batches.py)
         ),
-        {"after": republish_after, "limit": limit, "now": now},
+        {"after": republish_after, "window": window, "limit": limit, "now": now},
     )
     return sorted(r.id for r in rows)
 

@@ -1,9 +1,10 @@
 """The periodic jobs run from Celery beat.
 
 sweep: start campaigns whose time has come, re-publish pending batches that are due and have
-no live message (Redis may have lost it, or a retry's due time has come), and publish due
-polls. Because every task re-checks PostgreSQL, publishing twice is harmless, and wiping
-Redis at any moment loses nothing. A wipe is also noticed, so that it costs one sweep rather
+no live message (Redis may have lost it, or a retry's due time has come), up to each running
+campaign's window of queued batches (docs/architecture.md, "Fairness"), and publish due
+polls. Because every task re-checks PostgreSQL, publishing twice is harmless, and wiping Redis
+at any moment loses nothing. A wipe is also noticed, so that it costs one sweep rather
 than ``republish_after_seconds``: the sweep keeps a marker key in the broker's Redis, and when
 the marker is gone every wake-up Redis held is forgotten and re-published at once.
 
@@ -56,7 +57,11 @@ def sweep(deps: Deps) -> SweepReport:
         deps.publisher.plan(campaign_id)
     with deps.db.transaction() as conn:
         batch_ids = maintenance.batches_to_publish(
-            conn, deps.clock(), timedelta(seconds=timings.republish_after_seconds), PUBLISH_PAGE
+            conn,
+            deps.clock(),
+            timedelta(seconds=timings.republish_after_seconds),
+            timings.queued_batches_per_campaign,
+            PUBLISH_PAGE,
         )
     deps.publisher.submit(batch_ids)
     with deps.db.transaction() as conn:

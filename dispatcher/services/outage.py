@@ -131,7 +131,13 @@ def wake(deps: Deps, account: str) -> None:
     longest = max(timings.breaker_probe_max_seconds, probe_ttl(adapter, deps)) + JITTER_SECONDS
     try:
         with deps.db.transaction() as conn:
-            batch_ids = batches.wake_paced(conn, account, now)
+            batch_ids = batches.wake_paced(
+                conn,
+                account,
+                now,
+                window=timings.queued_batches_per_campaign,
+                republish_after=timedelta(seconds=timings.republish_after_seconds),
+            )
             poll_ids = batches.wake_polls(
                 conn,
                 account,

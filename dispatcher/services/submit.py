@@ -1,6 +1,7 @@
 """submit: send one batch, at most once, and record what the provider's answer proves.
 
-    claim (pending -> claimed, committed)       a duplicate task stops here
+    claim (pending -> claimed, committed)       a duplicate task stops here; the campaign's
+                                                next batch is published (fairness, below)
     outside its campaign's send window          hand back, due when the window opens
     read recipients, build the request          nothing has left yet: safe to hand back
     ask the account's circuit breaker           open: hand back, due at the next probe (paced)
@@ -21,6 +22,11 @@ The claim, "mark sending" and the record are retried across a database restart
 (``Database.run``, ``db_retry_seconds``, which the send lease includes), each written to
 recognise its own commit if the acknowledgement was lost. An answer that still cannot be
 written is kept as evidence (services/evidence.py) and the reaper records it from there.
+
+Fairness: a campaign has at most ``queued_batches_per_campaign`` batches waiting in the submit
+queue. The claim that takes one off it marks the campaign's next one published in the same
+transaction, and it is published once that commits, so the queue interleaves campaigns and a
+new one's batches are never behind a whole big campaign (docs/architecture.md, "Fairness").
 """
 
 from __future__ import annotations
@@ -71,7 +77,8 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
     claimed = deps.db.run(partial(_claim, deps, batch_id), retry_for=timings.db_retry_seconds)
     if claimed is None:
         return SubmitStep.NOT_CLAIMABLE
-    batch, campaign, rows = claimed
+    batch, campaign, rows, following = claimed
+    publish_following(deps, campaign.id, following)
     if not rows:
         return SubmitStep.EMPTY
 
@@ -153,11 +160,15 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
 
 def _claim(
     deps: Deps, batch_id: int, conn: Connection
-) -> tuple[Batch, Campaign, list[tuple[int, str, str | None]]] | None:
-    """The claim and what the send needs, in one unit of work; an empty batch is done at once.
-    Retried across a database restart: ``batches.claim`` takes this worker's own claim again."""
-    lease = _seconds(deps.settings.timings.claim_lease_seconds)
-    batch = batches.claim(conn, batch_id, deps.worker, lease, deps.clock())
+) -> tuple[Batch, Campaign, list[tuple[int, str, str | None]], list[int]] | None:
+    """The claim, what the send needs and the campaign's next batch to publish, in one unit of
+    work; an empty batch is done at once. Retried across a database restart: ``batches.claim``
+    takes this worker's own claim again. A retry after a commit whose acknowledgement was lost
+    finds the next batch already marked published and publishes nothing: that batch waits for
+    ``republish_after_seconds`` (the sweep), one slot of the campaign's window meanwhile."""
+    timings = deps.settings.timings
+    now = deps.clock()
+    batch = batches.claim(conn, batch_id, deps.worker, _seconds(timings.claim_lease_seconds), now)
     if batch is None:
         return None
     campaign = campaigns.get_campaign(conn, batch.campaign_id)
@@ -165,7 +176,29 @@ def _claim(
     if not rows:
         batches.set_state(conn, batch.id, BatchState.DONE, from_states={BatchState.CLAIMED})
         campaigns.finish_if_settled(conn, campaign.id)
-    return batch, campaign, rows
+    following = batches.publish_next(
+        conn,
+        campaign.id,
+        now,
+        window=timings.queued_batches_per_campaign,
+        republish_after=_seconds(timings.republish_after_seconds),
+    )
+    return batch, campaign, rows, following
+
+
+def publish_following(deps: Deps, campaign_id: int, batch_ids: list[int]) -> None:
+    """Publish what the claim marked published. A broker that cannot take it must not stop this
+    batch's send: the sweep publishes those batches again after ``republish_after_seconds``,
+    or at once if Redis comes back empty."""
+    try:
+        deps.publisher.submit(batch_ids)
+    except Exception:  # the broker's errors vary with its transport
+        log.warning(
+            "could not publish batch(es) %s of campaign %s; the sweeper will",
+            batch_ids,
+            campaign_id,
+            exc_info=True,
+        )
 
 
 def record_answer(
