@@ -8,6 +8,9 @@ import csv
 import gzip
 import io
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +21,7 @@ from sqlalchemy import text
 from dispatcher.domain.statuses import CampaignState, RecipientStatus
 from dispatcher.errors import IllegalTransitionError
 from dispatcher.local.sample import french_mobiles
+from dispatcher.local.servers import ServerUrls
 from dispatcher.persistence import campaigns, partitions, recipients
 from dispatcher.services.campaigns import campaign_status
 from dispatcher.services.deps import Deps
@@ -143,6 +147,54 @@ def test_a_running_campaign_is_not_archived(world: World, tmp_path: Path) -> Non
         archive_campaign(world.deps, campaign_id, tmp_path)
     with world.deps.db.transaction() as conn:
         assert len(partitions.existing(conn, campaign_id)) == 2
+    assert not (tmp_path / f"campaign-{campaign_id}").exists()
+
+
+def _cli(
+    servers: ServerUrls, world: World, cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``dispatcher ...`` as an operator runs it, on the test's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCHER_")}
+    env |= {
+        "DISPATCHER_DATABASE_URL": world.deps.db.url,
+        "DISPATCHER_BROKER_URL": servers.redis_url,
+    }
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("dispatcher")), *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_the_archive_command_archives_a_done_campaign_and_status_says_so(
+    world: World, servers: ServerUrls, tmp_path: Path
+) -> None:
+    campaign_id = _campaign(world, 40, delivered=10)
+    _finish(world, campaign_id)
+
+    done = _cli(servers, world, tmp_path, "archive", str(campaign_id), "--to", str(tmp_path))
+
+    assert done.returncode == 0, done.stderr
+    assert f"campaign {campaign_id} archived" in done.stdout
+    assert len(_csv(tmp_path / f"campaign-{campaign_id}" / RECIPIENTS_FILE)) == 40
+    status = _cli(servers, world, tmp_path, "status", str(campaign_id))
+    assert status.returncode == 0, status.stderr
+    assert "archived" in status.stdout + status.stderr
+
+
+def test_the_archive_command_refuses_a_running_campaign_naming_its_state(
+    world: World, servers: ServerUrls, tmp_path: Path
+) -> None:
+    campaign_id = _campaign(world, 10)
+    with world.deps.db.transaction() as conn:
+        campaigns.move(
+            conn, campaign_id, from_states={CampaignState.SCHEDULED}, to=CampaignState.RUNNING
+        )
+
+    refused = _cli(servers, world, tmp_path, "archive", str(campaign_id), "--to", str(tmp_path))
+
+    assert refused.returncode != 0
+    assert "is running" in refused.stderr
+    assert "Traceback" not in refused.stderr
     assert not (tmp_path / f"campaign-{campaign_id}").exists()
 
 
