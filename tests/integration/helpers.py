@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import Connection, event, text
 
 from dispatcher.domain.models import CampaignProgress
 from dispatcher.local.sample import french_mobiles
@@ -134,3 +136,18 @@ def recipient_statuses(deps: Deps, campaign_id: int) -> set[str]:
             {"c": campaign_id},
         )
         return set(found.scalars())
+
+
+@contextmanager
+def recording(conn: Connection) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement (and its parameters) run on ``conn`` inside the block, for EXPLAIN."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(conn, "before_cursor_execute", record)

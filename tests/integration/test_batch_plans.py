@@ -11,16 +11,16 @@ count, never a timing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import pytest
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 
 from dispatcher.persistence import batches, campaigns, maintenance
 from dispatcher.persistence.database import Database
+from tests.integration.helpers import recording
 
 pytestmark = pytest.mark.integration
 
@@ -148,7 +148,7 @@ def _campaign(conn: Connection, state: str, *, batches: int, states: str) -> int
 def _rows_read(database: Database, work: Callable[[Connection], object], marker: str) -> int:
     """Rows the scans of ``work``'s statement starting with ``marker`` read (returned, or
     removed by a filter), EXPLAIN ANALYZEd in a transaction that is rolled back."""
-    with database.rollback_only() as conn, _recording(conn) as seen:
+    with database.rollback_only() as conn, recording(conn) as seen:
         work(conn)
     statement, parameters = next((s, p) for s, p in seen if marker in s)
     with database.rollback_only() as conn:
@@ -168,17 +168,3 @@ def _read(node: dict[str, Any]) -> int:
         )
         own = per_loop * node["Actual Loops"]
     return own + sum(_read(child) for child in node.get("Plans", []))
-
-
-@contextmanager
-def _recording(conn: Connection) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(conn, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(conn, "before_cursor_execute", record)

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 
 from dispatcher.domain.models import RecipientResult, Report
 from dispatcher.domain.statuses import Outcome, RecipientStatus
@@ -31,6 +30,7 @@ from dispatcher.persistence.database import Database
 from dispatcher.persistence.partitions import events_table, recipients_table
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from dispatcher.services.intake import fill, prepare
+from tests.integration.helpers import recording
 from tests.integration.world import World, make_world
 
 pytestmark = pytest.mark.integration
@@ -176,7 +176,7 @@ def _plans(
     """The plan of every statement ``run`` made (and of the queries ``also``: a COPY's, which
     runs on the raw connection out of SQLAlchemy's sight), EXPLAINed in its own transaction
     after it ran, which is then rolled back."""
-    with world.deps.db.rollback_only() as conn, _recording(conn) as seen:
+    with world.deps.db.rollback_only() as conn, recording(conn) as seen:
         run(conn)
         plans = {}
         for statement, parameters in seen:
@@ -186,20 +186,6 @@ def _plans(
         for statement in also:
             plans[statement] = _explain(conn, statement, None)
         return plans
-
-
-@contextmanager
-def _recording(conn: Connection) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(conn, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(conn, "before_cursor_execute", record)
 
 
 def _explain(conn: Connection, statement: str, parameters: Any) -> dict[str, Any]:
