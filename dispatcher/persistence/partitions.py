@@ -107,19 +107,6 @@ def detach_and_drop(autocommit: Connection, campaign_id: int) -> list[str]:
     return dropped
 
 
-def attached_campaigns(conn: Connection) -> list[int]:
-    """The campaign ids that have a recipients partition attached."""
-    rows = conn.execute(
-        text(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = CAST(:parent AS regclass)"
-        ),
-        {"parent": RECIPIENTS},
-    )
-    prefix = f"{RECIPIENTS}_c"
-    return sorted(int(r[0][len(prefix) :]) for r in rows if r[0].startswith(prefix))
-
-
 def _primary_key(table: str) -> str:
     return f"ALTER TABLE {table} ADD CONSTRAINT {table}_pkey PRIMARY KEY (campaign_id, id)"
 

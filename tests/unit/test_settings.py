@@ -84,3 +84,19 @@ def test_every_registered_provider_is_accepted(
 def test_timings_are_settings_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISPATCHER_TIMINGS__SUBMIT_MAX_ATTEMPTS", "3")
     assert load_settings().timings.submit_max_attempts == 3
+
+
+def test_the_window_of_queued_batches_per_campaign_comes_from_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISPATCHER_TIMINGS__QUEUED_BATCHES_PER_CAMPAIGN", "3")
+    assert load_settings().timings.queued_batches_per_campaign == 3
+
+
+def test_a_window_of_no_batch_is_refused_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A window of 0 would publish nothing, and no campaign would ever be sent."""
+    monkeypatch.setenv("DISPATCHER_TIMINGS__QUEUED_BATCHES_PER_CAMPAIGN", "0")
+    with pytest.raises(ConfigurationError, match="DISPATCHER_TIMINGS__QUEUED_BATCHES_PER_CAMPAIGN"):
+        load_settings()
