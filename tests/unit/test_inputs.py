@@ -199,6 +199,6 @@ def test_any_request_fields_give_problems_never_an_exception(fields: dict[str, A
 
 @pytest.mark.parametrize("value", ["²", "9" * 5000, "12"])
 def test_a_cli_option_value_is_a_number_or_text_never_a_value_error(value: str) -> None:
-    from dispatcher.cli import _options
+    from dispatcher.cli.campaigns import _options
 
     assert _options((f"x={value}",))["x"] in (value, int(value) if value == "12" else value)

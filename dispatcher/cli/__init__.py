@@ -1,0 +1,9 @@
+"""``dispatcher``: the command line of producers and operators.
+
+One module per subject; importing them registers their commands on the group of ``app.py``.
+"""
+
+from dispatcher.cli import accounts, batches, campaigns, local, optout
+from dispatcher.cli.app import cli, main
+
+__all__ = ["accounts", "batches", "campaigns", "cli", "local", "main", "optout"]

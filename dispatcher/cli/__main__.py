@@ -1,0 +1,5 @@
+"""``python -m dispatcher.cli``: the same entry point as the ``dispatcher`` command."""
+
+from dispatcher.cli import main
+
+main()
