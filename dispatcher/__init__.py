@@ -14,7 +14,7 @@ dispatcher.settings). Every function here also takes ``deps=`` for code that wir
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -95,6 +95,7 @@ def enqueue_campaign(
     default_region: str | None = None,
     options: Mapping[str, Any] | None = None,
     deps: Deps | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Validate and store a campaign, and return its id at once; workers do the sending.
 
@@ -109,6 +110,7 @@ def enqueue_campaign(
     ``options``: a mapping of the campaign's options (the STOP mention, transliteration, a
     send window, the encoding...) and the provider's own; docs/options.md lists every key
     with its type and default. An unknown or ill-typed option is a problem like any other.
+    ``progress``: called with the rows read so far, every few thousand rows (a display).
     Raises CampaignValidationError naming every problem; nothing is written then.
     """
     from dispatcher.services.enqueue import enqueue
@@ -124,6 +126,7 @@ def enqueue_campaign(
         invalid=invalid,
         default_region=default_region,
         options=options,
+        progress=progress,
     )
     return enqueue(_deps(deps), request)
 
@@ -182,19 +185,24 @@ def export_recipients(campaign_id: int, out: IO[bytes], *, deps: Deps | None = N
     campaigns.export_recipients(_deps(deps), campaign_id, out)
 
 
-def pause_campaign(campaign_id: int, *, deps: Deps | None = None) -> None:
+def pause_campaign(campaign_id: int, *, actor: str | None = None, deps: Deps | None = None) -> None:
+    """``actor``: who, as the audit trail names them; default ``os:<user>``."""
     from dispatcher.services import campaigns
 
-    campaigns.pause_campaign(_deps(deps), campaign_id)
+    campaigns.pause_campaign(_deps(deps), campaign_id, actor=actor)
 
 
-def resume_campaign(campaign_id: int, *, deps: Deps | None = None) -> None:
+def resume_campaign(
+    campaign_id: int, *, actor: str | None = None, deps: Deps | None = None
+) -> None:
+    """``actor``: who, as the audit trail names them; default ``os:<user>``."""
     from dispatcher.services import campaigns
 
-    campaigns.resume_campaign(_deps(deps), campaign_id)
+    campaigns.resume_campaign(_deps(deps), campaign_id, actor=actor)
 
 
-def cancel_campaign(campaign_id: int, *, deps: Deps | None = None) -> int:
+def cancel_campaign(campaign_id: int, *, actor: str | None = None, deps: Deps | None = None) -> int:
+    """``actor``: who, as the audit trail names them; default ``os:<user>``."""
     from dispatcher.services import campaigns
 
-    return campaigns.cancel_campaign(_deps(deps), campaign_id)
+    return campaigns.cancel_campaign(_deps(deps), campaign_id, actor=actor)

@@ -296,3 +296,25 @@ api_keys = Table(
     Column("revoked_at", DateTime(timezone=True)),
     CheckConstraint("octet_length(key_hash) = 32", name="api_key_hash_length"),
 )
+
+
+# Who paused, resumed, cancelled, resolved, re-sent or archived what (0023): one row per change,
+# written in the change's own transaction (persistence/audit.py).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("actor", Text, nullable=False),  # key:<api key name> or os:<user>
+    Column("action", Text, nullable=False),
+    Column("campaign_id", BigInteger, nullable=False),
+    Column("batch_id", BigInteger),
+    Column("detail", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    CheckConstraint(
+        "action in ('paused','resumed','cancelled','resolved_sent','resolved_failed','resent',"
+        "'archived')",
+        name="audit_action",
+    ),
+)
+Index("audit_log_campaign", audit_log.c.campaign_id, audit_log.c.at)
+Index("audit_log_batch", audit_log.c.batch_id, postgresql_where=text("batch_id IS NOT NULL"))

@@ -1,5 +1,5 @@
-"""A campaign's life from the command line: enqueue, estimate, status, export, archive,
-pause, resume, cancel."""
+"""A campaign's life from the command line: enqueue, estimate, export, archive, pause, resume,
+cancel (``status`` is in status.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from dispatcher.cli.app import cli
-from dispatcher.errors import CampaignValidationError
 
 
 @cli.command()
@@ -42,10 +41,14 @@ def enqueue(
     opts: tuple[str, ...],
 ) -> None:
     """Enqueue a campaign from a CSV file and print its id."""
+    from contextlib import nullcontext
+
     from dispatcher import enqueue_campaign
+    from dispatcher.cli.progress import rows_progress, wants_progress
 
     options = _options(opts)
-    try:
+    # Problems (CampaignValidationError) are printed by main(), grouped, like every error.
+    with rows_progress(path) if wants_progress(path) else nullcontext() as progress:
         campaign_id = enqueue_campaign(
             account=account,
             text=message,
@@ -56,9 +59,8 @@ def enqueue(
             kind=kind,
             invalid="drop" if drop_invalid else "reject",
             options=options,
+            progress=progress,
         )
-    except CampaignValidationError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(campaign_id)
 
 
@@ -81,13 +83,10 @@ def estimate(account: str, message: str, path: Path, sender: str | None, kind: s
     """What a campaign would cost, without enqueuing it (JSON)."""
     from dispatcher import estimate_campaign
 
-    try:
-        found = estimate_campaign(
-            account=account, text=message, recipients=path, sender=sender, kind=kind,
-            invalid="drop" if drop_invalid else "reject", options=_options(opts),
-        )  # fmt: skip
-    except CampaignValidationError as exc:
-        raise click.ClickException(str(exc)) from None
+    found = estimate_campaign(
+        account=account, text=message, recipients=path, sender=sender, kind=kind,
+        invalid="drop" if drop_invalid else "reject", options=_options(opts),
+    )  # fmt: skip
     click.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
 
 
@@ -102,34 +101,6 @@ def _options(items: tuple[str, ...]) -> dict[str, object]:
         number = value.isascii() and value.isdigit() and len(value) <= 18
         options[key] = int(value) if number else flags.get(value.lower(), value)
     return options
-
-
-@cli.command()
-@click.argument("campaign_id", type=int)
-def status(campaign_id: int) -> None:
-    """Recipients per status and batches per state, as JSON; on stderr, what a campaign in
-    ``needs_attention`` waits for (the JSON's ``attention`` counts, in words)."""
-    from dispatcher import campaign_status
-    from dispatcher.domain.statuses import CampaignState
-
-    progress = campaign_status(campaign_id)
-    click.echo(json.dumps(progress.as_dict(), indent=2))
-    if progress.archived_at is not None:
-        click.echo(
-            f"campaign {campaign_id} was archived on {progress.archived_at:%Y-%m-%d %H:%M %Z} "
-            f"to {progress.archive_path}: its counts are those of that day",
-            err=True,
-        )
-    if progress.state is CampaignState.NEEDS_ATTENTION:
-        waiting = ", ".join(
-            f"{n} {what.replace('_', ' ')}" for what, n in progress.attention.items()
-        )
-        click.echo(
-            f"campaign {campaign_id} needs attention: {waiting}. Nothing moves on its own; "
-            "`dispatcher resend-batch BATCH_ID --i-accept-duplicates` sends a held or unknown "
-            "batch again, `dispatcher cancel` stops the campaign.",
-            err=True,
-        )
 
 
 @cli.command()

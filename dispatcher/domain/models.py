@@ -21,6 +21,7 @@ from dispatcher.domain.statuses import (
     RecipientStatus,
 )
 from dispatcher.domain.text import Encoding
+from dispatcher.domain.waiting import WaitingReason
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,17 @@ class PollResult:
 
 
 @dataclass(frozen=True)
+class CampaignTimes:
+    """When a campaign was created, was to start, started and finished (``dispatcher status``)."""
+
+    provider: str
+    created_at: datetime
+    send_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
 class CampaignProgress:
     """What ``campaign_status`` returns."""
 
@@ -185,6 +197,9 @@ class CampaignProgress:
     # Set once its rows were exported and dropped (services/retention.py).
     archived_at: datetime | None = None
     archive_path: str | None = None
+    # Why it is not moving, first what decides (domain/waiting.py); empty when nothing waits.
+    waiting: Sequence[WaitingReason] = ()
+    times: CampaignTimes | None = None  # not in as_dict(): the JSON stays what callers parse
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, for the CLI and the HTTP service."""
@@ -203,6 +218,7 @@ class CampaignProgress:
             "by_status": {s.value: n for s, n in self.by_status.items()},
             "batches": {s.value: n for s, n in self.batches_by_state.items()},
             "dropped": dict(self.dropped),
+            "waiting": [reason.as_dict() for reason in self.waiting],
         } | archived
 
     @property

@@ -16,8 +16,12 @@ from dispatcher.errors import (
     NotFoundError,
     ProviderError,
 )
-from dispatcher.persistence import batches, campaigns, recipients, reconcile
+from dispatcher.persistence import audit, batches, campaigns, recipients, reconcile
+from dispatcher.persistence import waiting as waiting_store
+from dispatcher.persistence.audit import AuditAction
 from dispatcher.persistence.reconcile import Reconciliation
+from dispatcher.services import waiting
+from dispatcher.services.actor import os_actor
 from dispatcher.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,14 @@ def campaign_status(deps: Deps, campaign_id: int) -> CampaignProgress:
             by_status=by_status,
             batches_by_state=campaigns.batch_counts(conn, campaign_id),
             dropped=campaigns.dropped_counts(conn, campaign_id),
+            waiting=waiting.reasons_in(
+                deps,
+                conn,
+                campaign,
+                deps.clock(),
+                unknown_recipients=by_status.get(RecipientStatus.UNKNOWN, 0),
+            ),
+            times=waiting_store.campaign_times(conn, campaign_id),
             **_archived(conn, campaign_id),
         )
 
@@ -50,31 +62,34 @@ def export_recipients(deps: Deps, campaign_id: int, out: IO[bytes]) -> None:
         recipients.export_csv(conn, campaign_id, out)
 
 
-def pause_campaign(deps: Deps, campaign_id: int) -> None:
-    """Batches already sent go on being tracked; pending ones wait (claims need ``running``)."""
+def pause_campaign(deps: Deps, campaign_id: int, *, actor: str | None = None) -> None:
+    """Batches already sent go on being tracked; pending ones wait (claims need ``running``).
+    ``actor`` (every action here): who, for the audit trail; default the OS user."""
     with deps.db.transaction() as conn:
-        _move(
+        was = _move(
             conn,
             campaign_id,
             {CampaignState.RUNNING, CampaignState.SCHEDULED},
             CampaignState.PAUSED,
         )
+        _audit(conn, actor, AuditAction.PAUSED, campaign_id, detail={"was": was.value})
 
 
-def resume_campaign(deps: Deps, campaign_id: int) -> None:
+def resume_campaign(deps: Deps, campaign_id: int, *, actor: str | None = None) -> None:
     """Back to ``running``, settled at once: batches that ended while it was paused leave it
     ``done`` or ``needs_attention`` rather than running with nothing left to move it."""
     with deps.db.transaction() as conn:
         started = campaigns.has_started(conn, campaign_id)
         to = CampaignState.RUNNING if started else CampaignState.SCHEDULED
         _move(conn, campaign_id, {CampaignState.PAUSED}, to)
+        _audit(conn, actor, AuditAction.RESUMED, campaign_id, detail={"to": to.value})
         if to is CampaignState.RUNNING:
             campaigns.finish_if_settled(conn, campaign_id)
     if to is CampaignState.SCHEDULED:
         deps.publisher.plan(campaign_id)
 
 
-def cancel_campaign(deps: Deps, campaign_id: int) -> int:
+def cancel_campaign(deps: Deps, campaign_id: int, *, actor: str | None = None) -> int:
     """Stop what has not left; ask the provider to drop what it holds for later. Returns how
     many recipients were cancelled, each with its delivery event like any status change.
 
@@ -97,6 +112,13 @@ def cancel_campaign(deps: Deps, campaign_id: int) -> int:
             RecipientStatus.CANCELLED,
             from_statuses=(RecipientStatus.QUEUED,),
             source="operator",
+        )
+        _audit(
+            conn,
+            actor,
+            AuditAction.CANCELLED,
+            campaign_id,
+            detail={"was": campaign.state.value, "recipients": cancelled},
         )
     if held_by_provider:
         cancelled += _cancel_at_provider(deps, campaign.account, campaign_id, held_by_provider)
@@ -140,7 +162,7 @@ def _cancel_at_provider(
     return cancelled
 
 
-def resend_batch(deps: Deps, batch_id: int) -> Reconciliation | None:
+def resend_batch(deps: Deps, batch_id: int, *, actor: str | None = None) -> Reconciliation | None:
     """Operator's decision: send an ``unknown`` or ``held`` batch again, accepting that an
     unknown one may reach some recipients twice. Its campaign (``needs_attention``, or
     ``done`` from before that state existed) runs again; a cancelled one refuses, since
@@ -171,7 +193,7 @@ def resend_batch(deps: Deps, batch_id: int) -> Reconciliation | None:
             raise IllegalTransitionError(
                 f"campaign {campaign.id} is cancelled; its batches are not re-sent"
             )
-        recipients.set_batch_status(
+        requeued = recipients.set_batch_status(
             conn,
             batch.campaign_id,
             batch.seq,
@@ -179,6 +201,14 @@ def resend_batch(deps: Deps, batch_id: int) -> Reconciliation | None:
             from_statuses=(RecipientStatus.UNKNOWN,),
             source="operator",
             description="re-sent by an operator",
+        )
+        _audit(
+            conn,
+            actor,
+            AuditAction.RESENT,
+            batch.campaign_id,
+            batch_id=batch_id,
+            detail={"was": batch.state.value, "requeued": requeued},
         )
         batches.set_state(
             conn,
@@ -201,9 +231,31 @@ def resend_batch(deps: Deps, batch_id: int) -> Reconciliation | None:
 
 def _move(
     conn: Connection, campaign_id: int, from_states: set[CampaignState], to: CampaignState
-) -> None:
+) -> CampaignState:
+    """Returns the state it was in."""
     campaign = campaigns.get_campaign(conn, campaign_id)
     if not campaigns.move(conn, campaign_id, from_states=from_states, to=to):
         raise IllegalTransitionError(
             f"campaign {campaign_id} is {campaign.state}; cannot become {to}"
         )
+    return campaign.state
+
+
+def _audit(
+    conn: Connection,
+    actor: str | None,
+    action: AuditAction,
+    campaign_id: int,
+    *,
+    batch_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The change's audit entry, in the change's own transaction."""
+    audit.record(
+        conn,
+        actor=actor or os_actor(),
+        action=action,
+        campaign_id=campaign_id,
+        batch_id=batch_id,
+        detail=detail,
+    )

@@ -27,7 +27,9 @@ from sqlalchemy import Connection
 
 from dispatcher.domain.statuses import CampaignState
 from dispatcher.errors import IllegalTransitionError
-from dispatcher.persistence import campaigns, partitions
+from dispatcher.persistence import audit, campaigns, partitions
+from dispatcher.persistence.audit import AuditAction
+from dispatcher.services.actor import os_actor
 from dispatcher.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ ARCHIVABLE = (CampaignState.DONE, CampaignState.CANCELLED)
 RECIPIENTS_FILE = "recipients.csv.gz"
 EVENTS_FILE = "delivery_events.csv.gz"
 CAMPAIGN_FILE = "campaign.json"
+RETENTION_ACTOR = "system:retention"  # the audit trail's name for the beat's own archiving
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,11 @@ class Archive:
     dropped: tuple[str, ...]  # the partitions dropped by this call
 
 
-def archive_campaign(deps: Deps, campaign_id: int, to: Path) -> Archive:
-    """Export a done or cancelled campaign under ``to`` and drop its partitions."""
+def archive_campaign(
+    deps: Deps, campaign_id: int, to: Path, *, actor: str | None = None
+) -> Archive:
+    """Export a done or cancelled campaign under ``to`` and drop its partitions. ``actor``:
+    who, for the audit trail (default the OS user; the beat's own runs say ``system:retention``)."""
     with deps.db.snapshot() as conn:  # the files and the counts from one snapshot
         campaign = campaigns.get_campaign(conn, campaign_id)  # NotFoundError for a wrong id
         earlier = campaigns.archive_of(conn, campaign_id)
@@ -67,6 +73,14 @@ def archive_campaign(deps: Deps, campaign_id: int, to: Path) -> Archive:
     with deps.db.transaction() as conn:
         if not campaigns.mark_archived(conn, campaign_id, str(path.resolve()), counts):
             log.info("campaign %s was archived meanwhile", campaign_id)
+        else:
+            audit.record(
+                conn,
+                actor=actor or os_actor(),
+                action=AuditAction.ARCHIVED,
+                campaign_id=campaign_id,
+                detail={"path": str(path.resolve()), "recipients": written[0]},
+            )
     dropped = _drop(deps, campaign_id)
     log.info(
         "campaign %s archived to %s: %s recipients, %s events; dropped %s",
@@ -87,7 +101,9 @@ def archive_expired(deps: Deps) -> list[Archive]:
     done = []
     for campaign_id in due:
         try:
-            done.append(archive_campaign(deps, campaign_id, settings.archives))
+            done.append(
+                archive_campaign(deps, campaign_id, settings.archives, actor=RETENTION_ACTOR)
+            )
         except IllegalTransitionError:  # reopened meanwhile (an operator's re-send)
             log.info("campaign %s is no longer final; not archived", campaign_id)
     return done
