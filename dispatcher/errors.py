@@ -42,7 +42,10 @@ from dispatcher.domain.statuses import Outcome
 
 
 class DispatcherError(Exception):
-    """Root of every error raised by the dispatcher."""
+    """Root of every error raised by the dispatcher. ``hint``, when set, says what to do: the
+    command line prints it under the message."""
+
+    hint: str | None = None
 
 
 class ConfigurationError(DispatcherError):
@@ -92,17 +95,72 @@ class UnsendableBatchError(ConfigurationError):
         super().__init__(f"batch {batch_id} cannot be sent by {provider}: {listed}")
 
 
-class CampaignValidationError(DispatcherError):
-    """The campaign was rejected whole; nothing was written."""
+@dataclass(frozen=True)
+class ProblemGroup:
+    """Every problem of one kind (same field, same message): how many, and the first few, so
+    that a file with 1,204 bad numbers reads as one line, not 1,204."""
 
-    def __init__(self, problems: list[Problem], *, more: int = 0) -> None:
+    field: str
+    message: str
+    count: int
+    examples: tuple[Problem, ...]  # the first ones, in input order
+
+    def __str__(self) -> str:
+        if self.count == 1 and self.examples:
+            return str(self.examples[0])
+        rows = [p.row for p in self.examples if p.row is not None]
+        if not rows:
+            return f"{self.field}: {self.message} ({self.count:,} times)"
+        more = ", ..." if self.count > len(rows) else ""
+        values = [repr(p.value) for p in self.examples if p.value is not None]
+        shown = f": {', '.join(values)}{more}" if values else ""
+        listed = ", ".join(str(r) for r in rows)
+        return f"{self.field}: {self.message}: {self.count:,} rows (rows {listed}{more}{shown})"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "field": self.field,
+            "message": self.message,
+            "count": self.count,
+            "rows": [p.row for p in self.examples if p.row is not None],
+            "values": [p.value for p in self.examples if p.value is not None],
+        }
+
+
+EXAMPLES_PER_GROUP = 3
+
+
+def group_problems(problems: list[Problem]) -> list[ProblemGroup]:
+    """``problems`` by kind, in order of first appearance, each with its first examples."""
+    found: dict[tuple[str, str], list[Problem]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for problem in problems:
+        key = (problem.field, problem.message)
+        counts[key] = counts.get(key, 0) + 1
+        examples = found.setdefault(key, [])
+        if len(examples) < EXAMPLES_PER_GROUP:
+            examples.append(problem)
+    return [ProblemGroup(f, m, counts[(f, m)], tuple(found[(f, m)])) for f, m in found]
+
+
+class CampaignValidationError(DispatcherError):
+    """The campaign was rejected whole; nothing was written. ``problems`` lists each problem
+    kept (the first ones), ``more`` counts the others, ``groups`` counts every problem by kind
+    (all rows, not only those kept) and is what the message shows."""
+
+    def __init__(
+        self, problems: list[Problem], *, more: int = 0, groups: list[ProblemGroup] | None = None
+    ) -> None:
         self.problems = problems
         self.more = more
-        lines = [str(p) for p in problems]
-        if more:
-            lines.append(f"... and {more} more problems")
+        self.groups = groups if groups is not None else group_problems(problems)
+        counted = sum(g.count for g in self.groups)
+        lines = [str(g) for g in self.groups]
+        if more and counted < len(problems) + more:
+            lines.append(f"... and {len(problems) + more - counted} more problems")
         super().__init__(
-            f"campaign rejected, {len(problems) + more} problem(s):\n  " + "\n  ".join(lines)
+            f"campaign rejected, {max(counted, len(problems) + more):,} problem(s):\n  "
+            + "\n  ".join(lines)
         )
 
 

@@ -35,11 +35,12 @@ from dispatcher.errors import (
     Problem,
 )
 from dispatcher.services import campaigns as campaign_service
-from dispatcher.services.deps import Deps
+from dispatcher.services.actor import key_actor
 from dispatcher.services.enqueue import CampaignRequest, enqueue, estimate
 from dispatcher.services.intake import MAX_LISTED_PROBLEMS
 
-ACTIONS: dict[str, Callable[[Deps, int], object]] = {
+# Each takes ``actor=``: the audit trail names the key that asked (``key:<name>``).
+ACTIONS: dict[str, Callable[..., object]] = {
     "pause": campaign_service.pause_campaign,
     "resume": campaign_service.resume_campaign,
     "cancel": campaign_service.cancel_campaign,
@@ -103,6 +104,7 @@ async def create_campaign(request: Request) -> Response:
                 "error": "campaign rejected",
                 "problems": [str(p) for p in exc.problems],
                 "more": exc.more,
+                "groups": [g.as_dict() for g in exc.groups],
             },
             status_code=422,
         )
@@ -149,7 +151,9 @@ async def act(request: Request) -> Response:
     if action is None:
         return JSONResponse({"error": "actions are pause, resume and cancel"}, status_code=404)
     try:
-        await run_in_threadpool(action, deps(request), campaign_id)
+        await run_in_threadpool(
+            action, deps(request), campaign_id, actor=key_actor(key_name(request))
+        )
     except NotFoundError as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
     except IllegalTransitionError as exc:

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from dispatcher.errors import DispatcherError
+from dispatcher.cli.failures import render
+from dispatcher.errors import ConfigurationError
 from dispatcher.logs import configure_logging
 from dispatcher.settings import get_settings
 
@@ -15,12 +16,19 @@ from dispatcher.settings import get_settings
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default: settings).")
 def cli(log_level: str | None) -> None:
     """Bulk SMS campaigns: enqueue, plan, submit, track."""
-    configure_logging(log_level or get_settings().log_level)
+    try:
+        settings = get_settings()
+    except ConfigurationError:  # the command that needs settings says what is wrong (doctor)
+        configure_logging(log_level or "INFO")
+        return
+    configure_logging(log_level or settings.log_level, settings.log_format)
 
 
 def main() -> None:
     try:
         cli(standalone_mode=True)
-    except DispatcherError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    except Exception as exc:  # printed in one style, or raised again as a bug
+        code = render(exc)
+        if code is None:
+            raise
+        sys.exit(code)

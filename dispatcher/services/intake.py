@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection
 
-from dispatcher.domain.audience import RecipientSource, read_recipients
+from dispatcher.domain.audience import RawRecipient, RecipientSource, read_recipients
 from dispatcher.domain.inputs import request_problems, row_problems
 from dispatcher.domain.numbers import NumberNormaliser
 from dispatcher.domain.options import CampaignOptions
+from dispatcher.domain.problem_tally import ProblemTally
 from dispatcher.domain.recipient_digest import RecipientDigest
 from dispatcher.domain.statuses import CampaignKind, CampaignState
 from dispatcher.errors import (
@@ -41,6 +42,7 @@ from dispatcher.services.estimate import CostCounter, Estimate
 from dispatcher.services.personalise import choose_mode
 
 MAX_LISTED_PROBLEMS = 100
+PROGRESS_EVERY = 5_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class CampaignRequest:
     options: Mapping[str, Any] = field(default_factory=dict)
     # The API key that asked (HTTP service only); recorded, not part of the fingerprint.
     created_by: str | None = None
+    # Told the rows read so far every PROGRESS_EVERY rows (the CLI's display); not stored.
+    progress: Callable[[int], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,12 @@ def fill(conn: Connection, campaign_id: int, intake: Intake) -> Estimate:
     # Only a campaign with an idempotency key can be asked for again: only its list is hashed.
     digest = RecipientDigest() if request.idempotency_key is not None else None
     partitions.open_recipients(conn, campaign_id)  # the campaign's own table, attached last
-    problems, rows, invalid = _copy(conn, campaign_id, intake, digest)
+    tally, rows, invalid = _copy(conn, campaign_id, intake, digest)
     if invalid and request.invalid == "reject":
-        shown = problems[:MAX_LISTED_PROBLEMS]
-        raise CampaignValidationError(shown, more=max(0, invalid - len(shown)))
+        shown = tally.kept
+        raise CampaignValidationError(
+            shown, more=max(0, invalid - len(shown)), groups=tally.groups()
+        )
     opted_out, opted_rows = recipients.remove_opted_out(conn, campaign_id)
     duplicates = recipients.remove_duplicates(conn, campaign_id)
     kept = rows - opted_rows - duplicates
@@ -196,7 +202,7 @@ def _campaign_row(
 
 def _copy(
     conn: Connection, campaign_id: int, intake: Intake, digest: RecipientDigest | None
-) -> tuple[list[Problem], int, int]:
+) -> tuple[ProblemTally, int, int]:
     """Stream the producer's rows into recipients: (problems, rows written, rows invalid).
 
     Every row read, valid or not, goes through ``digest``: the list a repeated idempotency
@@ -204,15 +210,18 @@ def _copy(
     request, content = intake.request, intake.content
     normaliser = NumberNormaliser(request.default_region or intake.adapter.account.default_region)
     personalised = content.personalised  # read once: the loop runs a million times
-    problems: list[Problem] = []
+    problems = ProblemTally(MAX_LISTED_PROBLEMS)
     invalid = 0
     with recipients.writer(conn, campaign_id, intake.batch_size) as writer:
         try:
             rows = read_recipients(request.recipients)
+            if request.progress is not None:  # wrapped only then: the plain loop stays as fast
+                rows = _reporting(rows, request.progress)
             for raw in digest.over(rows) if digest is not None else rows:
                 if bad := row_problems(raw.row, raw.number, raw.fields):  # before COPY sees it
                     invalid += 1
-                    problems += bad[: max(0, MAX_LISTED_PROBLEMS - len(problems))]
+                    for one in bad:
+                        problems.add(one)
                     continue
                 try:
                     msisdn = normaliser.normalise(raw.number)
@@ -229,11 +238,22 @@ def _copy(
                     writer.add(raw.row, msisdn, raw.fields, personal)
                     continue
                 invalid += 1
-                if len(problems) < MAX_LISTED_PROBLEMS:
-                    problems.append(problem)
+                problems.add(problem)
         except AudienceFormatError as exc:
             raise CampaignValidationError([Problem("recipients", str(exc))]) from None
     return problems, writer.rows, invalid
+
+
+def _reporting(
+    rows: Iterator[RawRecipient], progress: Callable[[int], None]
+) -> Iterator[RawRecipient]:
+    """``rows`` unchanged, telling ``progress`` how many were read every PROGRESS_EVERY."""
+    read = 0
+    for read, raw in enumerate(rows, 1):
+        if read % PROGRESS_EVERY == 0:
+            progress(read)
+        yield raw
+    progress(read)
 
 
 def _stop_rule(

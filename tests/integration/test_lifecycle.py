@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -27,10 +28,10 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.integration
 
 
-def _enqueue(deps: Deps, marker: str, count: int, **kw: object) -> int:
+def _enqueue(deps: Deps, marker: str, count: int, **kw: Any) -> int:
     request = CampaignRequest(
         account="sandbox-smsmode", text=f"Life {marker}", recipients=plain_mobiles(count), **kw
-    )  # type: ignore[arg-type]
+    )
     return enqueue(deps, request)
 
 

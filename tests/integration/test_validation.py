@@ -142,6 +142,17 @@ def test_a_wrongly_typed_recipient_over_http_names_its_row(api: TestClient) -> N
     assert answer.json()["problems"][0].startswith("row 2: recipients: ")
 
 
+def test_bad_numbers_over_http_are_grouped_by_reason_with_counts(api: TestClient) -> None:
+    body = {"account": "mock", "text": "Hi", "recipients": [*plain_mobiles(2), "120", "121"]}
+    answer = api.post("/campaigns", json=body, headers=AUTH)
+    assert answer.status_code == 422
+    assert answer.json()["groups"] == [
+        {"field": "recipients", "message": "not a valid number for FR (too short)", "count": 2,
+         "rows": [3, 4], "values": ["120", "121"]}
+    ]  # fmt: skip
+    assert len(answer.json()["problems"]) == 2  # the full list stays
+
+
 _SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
 _MOBILES = st.sampled_from(plain_mobiles(5))
 _NUMBERS = _MOBILES | st.text(max_size=14)
