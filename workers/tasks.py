@@ -1,15 +1,26 @@
-"""Thin tasks: ids in, one service call, a short string out for the logs and Flower."""
+"""Thin tasks: ids in, one service call, a short string out for the logs and Flower.
+
+A task whose work did not succeed raises (workers/outcomes.py says which and why), so Flower
+shows it as FAILURE; every result names its campaign and batch. Beat's housekeeping runs
+every second or so and would bury the pipeline's tasks: it has a queue of its own (a plan never
+waits behind a sweep), sends no task events (Flower never lists it; beat sends no task-sent
+events either, workers/app.py), Celery's "received"/"succeeded" lines for it are dropped, and
+it logs one summary line only when it did something; ``dispatcher_tasks_total`` counts it.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from celery import signals
 
 from dispatcher import runtime
+from dispatcher.errors import NotFoundError
 from dispatcher.queueing import (
     ARCHIVE_TASK,
     DRAIN_CALLBACKS_TASK,
+    HOUSEKEEPING_TASKS,
     PLAN_TASK,
     POLL_TASK,
     REAP_TASK,
@@ -28,8 +39,32 @@ from dispatcher.services import (
 )
 from dispatcher.services.deps import Deps
 from workers.app import app
+from workers.outcomes import (
+    TaskOutcomeError,
+    batch_note,
+    campaign_state,
+    plan_result,
+    poll_result,
+    submit_result,
+)
 
 log = logging.getLogger(__name__)
+
+# Celery's own per-task lines: "received" (the worker) and "succeeded" (the pool process).
+CELERY_TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace")
+
+
+class QuietHousekeeping(logging.Filter):
+    """Drops Celery's routine INFO lines about housekeeping tasks; their failures still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        routine = isinstance(args, Mapping) and args.get("name") in HOUSEKEEPING_TASKS
+        return not (routine and record.levelno <= logging.INFO)
+
+
+for _name in CELERY_TASK_LOGGERS:
+    logging.getLogger(_name).addFilter(QuietHousekeeping())
 
 
 def _deps() -> Deps:
@@ -42,49 +77,89 @@ def _fresh_process(**_: object) -> None:
     runtime.reset_default_deps()
 
 
-@app.task(name=PLAN_TASK)
+@app.task(name=PLAN_TASK, throws=(TaskOutcomeError,))
 def plan_campaign(campaign_id: int) -> str:
-    return f"{len(plan.plan_campaign(_deps(), campaign_id))} batches"
+    deps = _deps()
+    try:
+        planned = plan.plan_campaign(deps, campaign_id)
+    except NotFoundError:
+        planned, state = [], None
+    else:
+        state = None if planned else campaign_state(deps, campaign_id)
+    return plan_result(campaign_id, planned, state)
 
 
-@app.task(name=SUBMIT_TASK)
+@app.task(name=SUBMIT_TASK, throws=(TaskOutcomeError,))
 def submit_batch(batch_id: int) -> str:
-    return submit.submit_batch(_deps(), batch_id).value
+    deps = _deps()
+    step = submit.submit_batch(deps, batch_id)
+    return submit_result(batch_id, step, batch_note(deps, batch_id))
 
 
-@app.task(name=POLL_TASK)
+@app.task(name=POLL_TASK, throws=(TaskOutcomeError,))
 def poll_batch(batch_id: int) -> str:
-    return track.poll_batch(_deps(), batch_id).value
+    deps = _deps()
+    step = track.poll_batch(deps, batch_id)
+    failed = step is track.PollStep.FAILED
+    return poll_result(batch_id, step, batch_note(deps, batch_id, failures=failed))
 
 
-@app.task(name=SWEEP_TASK)
+def housekeeping_summary(job: str, counts: Mapping[str, int]) -> str:
+    """``counts`` as one line, logged at INFO only when one of them is not zero."""
+    line = ", ".join(f"{count} {what}" for what, count in counts.items())
+    if any(counts.values()):
+        log.info("%s: %s", job, line)
+    return line
+
+
+@app.task(name=SWEEP_TASK, send_events=False)
 def sweep() -> str:
     report = maintenance.sweep(_deps())
-    return (
-        f"{report.campaigns_started} started, {report.batches_published} published, "
-        f"{report.polls_published} polls"
+    return housekeeping_summary(
+        "sweep",
+        {
+            "campaign(s) started": report.campaigns_started,
+            "batch(es) published": report.batches_published,
+            "poll(s) published": report.polls_published,
+        },
     )
 
 
-@app.task(name=REAP_TASK)
+@app.task(name=REAP_TASK, send_events=False)
 def reap() -> str:
     report = maintenance.reap(_deps())
-    return f"{len(report.released)} released, {len(report.unknown)} unknown"
+    return housekeeping_summary(
+        "reap",
+        {
+            "released": len(report.released),
+            "unknown": len(report.unknown),
+            "failed by the send deadline": len(report.overdue),
+            "recorded from evidence": len(report.replayed),
+        },
+    )
 
 
-@app.task(name=DRAIN_CALLBACKS_TASK)
+@app.task(name=DRAIN_CALLBACKS_TASK, send_events=False)
 def drain_callbacks() -> str:
     report = callbacks.drain_inbox(_deps())
-    return f"{report.recorded} recorded, {report.applied} applied, {report.malformed} malformed"
+    return housekeeping_summary(
+        "callbacks",
+        {"recorded": report.recorded, "applied": report.applied, "malformed": report.malformed},
+    )
 
 
-@app.task(name=RECONCILE_TASK)
+@app.task(name=RECONCILE_TASK, send_events=False)
 def reconcile_unknown() -> str:
     report = reconcile.reconcile_due(_deps())
-    return ", ".join(f"{report.count(s)} {s.value}" for s in reconcile.Step)
+    looked = {s.value: report.count(s) for s in reconcile.Step if s is not reconcile.Step.WAITING}
+    return housekeeping_summary(
+        "reconcile", looked
+    )  # a batch still waiting is logged by the service
 
 
-@app.task(name=ARCHIVE_TASK)
+@app.task(name=ARCHIVE_TASK, send_events=False)
 def archive_expired() -> str:
     archived = retention.archive_expired(_deps())
-    return f"{len(archived)} archived: {', '.join(str(a.campaign_id) for a in archived)}"
+    if archived:
+        log.info("archive: campaign(s) %s", ", ".join(str(a.campaign_id) for a in archived))
+    return f"{len(archived)} archived"

@@ -61,6 +61,7 @@ from dispatcher.persistence import campaigns
 from dispatcher.persistence.database import Database, create_database
 from dispatcher.persistence.migrate import upgrade
 from dispatcher.persistence.partitions import events_table, recipients_table
+from dispatcher.queueing import HOUSEKEEPING_QUEUE, PLAN_QUEUE, POLL_QUEUE, SUBMIT_QUEUE
 from dispatcher.runtime import build_deps
 from dispatcher.services.deps import Deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
@@ -88,6 +89,12 @@ PG_SETTINGS = {
     "shared_preload_libraries": "pg_stat_statements",
 }
 FINAL = ("delivered", "failed", "expired", "cancelled")
+# Each kind of worker process and its queues; together they consume every queue.
+WORKER_QUEUES = {
+    "plan": (PLAN_QUEUE, HOUSEKEEPING_QUEUE),  # one, on the control host
+    "submit": (SUBMIT_QUEUE,),  # one of each on every worker host
+    "poll": (POLL_QUEUE,),
+}
 
 
 @dataclass
@@ -294,12 +301,13 @@ class HostProcesses:
         return process
 
     def worker(
-        self, host: Host, queue: str, concurrency: int, env: Mapping[str, str]
+        self, host: Host, name: str, concurrency: int, env: Mapping[str, str]
     ) -> ManagedProcess:
-        argv = [python(), "-m", "celery", "-A", "workers.app", "worker", "-Q", queue]
-        argv += ["-c", str(concurrency), "-n", f"{queue}@{host.hostname}"]
+        queues = ",".join(WORKER_QUEUES[name])
+        argv = [python(), "-m", "celery", "-A", "workers.app", "worker", "-Q", queues]
+        argv += ["-c", str(concurrency), "-n", f"{name}@{host.hostname}"]
         argv += ["--without-gossip", "--without-mingle", "-l", "INFO"]
-        return self.start(host, queue, argv, env, " ready.")
+        return self.start(host, name, argv, env, " ready.")
 
     def beat(self, host: Host, env: Mapping[str, str], schedule: Path) -> ManagedProcess:
         argv = [python(), "-m", "celery", "-A", "workers.app", "beat", "-s", str(schedule)]

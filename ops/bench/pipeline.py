@@ -28,6 +28,7 @@ from dispatcher.local.sample import french_mobiles
 from dispatcher.local.servers import ServerUrls, fresh_database
 from dispatcher.local.stack import LocalStack, StackOptions
 from dispatcher.persistence import campaigns
+from dispatcher.queueing import HOUSEKEEPING_QUEUE, PLAN_QUEUE, POLL_QUEUE, SUBMIT_QUEUE
 from dispatcher.runtime import build_deps
 from dispatcher.services.enqueue import CampaignRequest, enqueue
 from dispatcher.settings import settings_from_env
@@ -55,7 +56,12 @@ TIMINGS = {
 }
 # With callbacks, polling starts only after the run would have ended: reports come pushed.
 CALLBACK_TIMINGS = {**TIMINGS, "DISPATCHER_TIMINGS__POLL_FIRST_DELAY_SECONDS": "3600"}
-WORKERS = {"plan": 1, "submit": 3, "poll": 2}
+# Worker process name -> (queues, concurrency); together they consume every queue.
+WORKERS = {
+    "plan": ((PLAN_QUEUE, HOUSEKEEPING_QUEUE), 1),
+    "submit": ((SUBMIT_QUEUE,), 3),
+    "poll": ((POLL_QUEUE,), 2),
+}
 
 
 SMALL_CAMPAIGN = 100  # recipients of the campaign enqueued during a large one (fairness)
@@ -133,8 +139,8 @@ def run_pipeline(
             sandbox_accounts={ACCOUNT: sandbox_account(callbacks=callbacks)},
         )
         with LocalStack(options) as stack:
-            for queue, concurrency in WORKERS.items():
-                stack.start_worker(f"worker-{queue}", queues=(queue,), concurrency=concurrency)
+            for name, (queues, concurrency) in WORKERS.items():
+                stack.start_worker(f"worker-{name}", queues=queues, concurrency=concurrency)
             deps = build_deps(settings_from_env(stack.env))
             with deps.db.transaction() as conn:
                 history = _stored_recipients(conn)

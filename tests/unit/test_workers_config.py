@@ -4,9 +4,21 @@ from settings."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from dispatcher.queueing import POLL_TASK, ROUTES, SUBMIT_TASK
+from dispatcher.local.stack import StackOptions
+from dispatcher.queueing import (
+    HOUSEKEEPING_QUEUE,
+    HOUSEKEEPING_TASKS,
+    PLAN_TASK,
+    POLL_TASK,
+    QUEUES,
+    ROUTES,
+    SUBMIT_TASK,
+)
 from dispatcher.settings import Timings
 from workers.beat import beat_schedule
 
@@ -51,3 +63,49 @@ def test_beat_runs_the_sweeper_and_the_reaper_at_the_configured_intervals() -> N
     schedule = beat_schedule(Timings(sweep_interval_seconds=2, reap_interval_seconds=7))
     assert schedule["sweep"]["schedule"] == 2
     assert schedule["reap"]["schedule"] == 7
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# Every file that starts a Celery worker with ``-Q``, and what checks that its launches cover
+# every queue (the test below): a new one must be added there, or its queue goes unconsumed.
+WORKER_LAUNCHES = {
+    "docker-compose.yml",  # the services' commands, below
+    "ops/bench/multihost.py",  # WORKER_QUEUES, below
+    "ops/bench/baseline.py",  # its own app and queue, not the product's
+    "dispatcher/local/stack.py",  # StackOptions.queues, below
+    "dispatcher/cli/run.py",  # ``--queues`` defaults to QUEUES
+}
+
+
+def test_every_way_of_starting_workers_consumes_every_queue() -> None:
+    """A queue no worker consumes stops its work without an error: housekeeping's (the sweep,
+    the reaper) would stop every campaign."""
+    from ops.bench import multihost, pipeline
+
+    compose = (ROOT / "docker-compose.yml").read_text()
+    launches = re.findall(r'"worker", "-Q", "([a-z,]+)"', compose)
+    assert {q for queues in launches for q in queues.split(",")} == set(QUEUES)
+    assert {q for queues, _ in pipeline.WORKERS.values() for q in queues} == set(QUEUES)
+    assert {q for queues in multihost.WORKER_QUEUES.values() for q in queues} == set(QUEUES)
+    assert StackOptions(data_dir=ROOT).queues == QUEUES
+
+
+def test_no_other_file_starts_workers_with_queues_of_its_own() -> None:
+    found = {
+        str(path.relative_to(ROOT))
+        for top in ("dispatcher", "workers", "ops", "docker-compose.yml", ".ci", "dev")
+        for path in ([ROOT / top] if (ROOT / top).is_file() else (ROOT / top).rglob("*"))
+        if path.is_file()
+        and path.suffix in ("", ".py", ".yml", ".yaml", ".sh")
+        and re.search(r'"-Q"|-Q [a-z]', path.read_text(errors="replace"))
+    }
+    assert found == WORKER_LAUNCHES
+
+
+def test_housekeeping_has_its_own_queue_and_the_pipeline_s_tasks_keep_theirs() -> None:
+    assert {ROUTES[name]["queue"] for name in HOUSEKEEPING_TASKS} == {HOUSEKEEPING_QUEUE}
+    assert [ROUTES[name]["queue"] for name in (PLAN_TASK, SUBMIT_TASK, POLL_TASK)] == [
+        "plan",
+        "submit",
+        "poll",
+    ]
