@@ -200,9 +200,23 @@ class Settings(BaseSettings):
     # Public base URL of the HTTP service, used to build provider callback URLs.
     callback_base_url: str | None = None
     api_tokens: list[SecretStr] = Field(default_factory=list)
+    # Basic authentication of ``dispatcher flower`` (it shows every task and can revoke them);
+    # without both, Flower only starts on a loopback address.
+    flower_user: str | None = None
+    flower_password: SecretStr | None = None
     timings: Timings = Field(default_factory=Timings)
     visibility_timeout_seconds: int = Field(default=3600, gt=0)
     log_level: str = "INFO"
+    # "json": one JSON object a line (time, level, logger, message, process, and campaign_id /
+    # batch_id / task when known), for log collectors; secrets are redacted either way.
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus (dispatcher/metrics): the port of a worker's exporter of its pool's metrics
+    # (unset: none; ``dispatcher exporter`` serves them instead), bound on ``metrics_host``;
+    # and where the pool processes write them (None: ``data_dir``/metrics), one directory per
+    # worker node under it, wiped when that worker starts.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_dir: Path | None = None
     # Retention (services/retention.py): a done or cancelled campaign finished more than
     # ``retention_days`` ago is archived (its recipients and events exported to ``archive_dir``,
     # then their partitions dropped; the campaign row stays), at most ``archive_per_run`` per

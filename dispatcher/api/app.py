@@ -8,7 +8,8 @@
     GET|POST /callbacks/{provider}/{account}/{secret}   delivery reports pushed by providers
     GET|POST /inbound/{provider}/{account}/{secret}     SMS sent to us (replies, STOP)
                                                             (callbacks.py)
-    GET  /health                                            (health.py)
+    GET  /health, /ready  liveness; database, migrations, broker   (health.py)
+    GET  /metrics    Prometheus, no authentication          (metrics.py)
 
 Producers send a named API key as a bearer token (auth.py; ``DISPATCHER_API_TOKENS`` too,
 hashed here at start); a callback is accepted only
@@ -27,7 +28,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from dispatcher.api import callbacks, campaigns, health
+from dispatcher.api import callbacks, campaigns, health, metrics
 from dispatcher.api.auth import install_settings_keys
 from dispatcher.api.inbox import CallbackInbox
 from dispatcher.api.state import inbox, install
@@ -43,11 +44,12 @@ def create_app(deps_factory: Callable[[], Deps] | None = None) -> Starlette:
         deps_factory = default_deps
     app = Starlette(
         lifespan=_lifespan,
-        routes=[*health.ROUTES, *campaigns.ROUTES, *callbacks.ROUTES],
+        routes=[*health.ROUTES, *campaigns.ROUTES, *callbacks.ROUTES, *metrics.ROUTES],
         exception_handlers={DBAPIError: _database_unavailable},
     )
     install(app, deps_factory, CallbackInbox(libpq_url(deps_factory().db.url)))
     install_settings_keys(app, settings_keys(deps_factory().settings))
+    metrics.install(app, deps_factory)
     return app
 
 

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from dispatcher.api.state import deps, inbox
 from dispatcher.errors import CallbackError, ConfigurationError, InboxUnavailableError
+from dispatcher.metrics import record as metrics
 from dispatcher.providers.base import Provider
 from dispatcher.services.opt_outs import receive_inbound
 
@@ -42,6 +43,7 @@ async def callback(request: Request) -> Response:
         await inbox(request).record(account, urlencode(params))
     except InboxUnavailableError:
         return PlainTextResponse("cannot record the report now; call again", status_code=503)
+    metrics.callback_received(adapter.name)
     return PlainTextResponse("OK")
 
 

@@ -75,6 +75,8 @@ class StackOptions:
         default_factory=lambda: {"sandbox-smsmode": {}}
     )
     publish: bool = False  # write <data_dir>/services.env for other processes
+    # The first worker serves its pool's Prometheus metrics on a free port (worker_metrics_url).
+    metrics: bool = False
 
 
 class LocalStack:
@@ -85,6 +87,7 @@ class LocalStack:
         self.endpoints: Endpoints | None = None
         self.sandbox_url: str | None = None
         self.api_url: str | None = None
+        self.worker_metrics_url: str | None = None
         self.env: dict[str, str] = {}
 
     @property
@@ -168,7 +171,12 @@ class LocalStack:
             "-l",
             "INFO",
         ]
-        return self._start(name, argv, log_contains(" ready."))
+        extra: dict[str, str] = {}
+        if self.options.metrics and self.worker_metrics_url is None:
+            port = free_port()
+            extra["DISPATCHER_METRICS_PORT"] = str(port)
+            self.worker_metrics_url = f"http://127.0.0.1:{port}/metrics"
+        return self._start(name, argv, log_contains(" ready."), env=extra)
 
     def start_beat(self, name: str = "beat") -> ManagedProcess:
         """A Celery beat named ``name`` (its log file), with a schedule file of its own so that
@@ -250,9 +258,14 @@ class LocalStack:
         self._start("api", argv, lambda _: _port_open(port))
 
     def _start(
-        self, name: str, argv: list[str], ready: Callable[[ManagedProcess], bool]
+        self,
+        name: str,
+        argv: list[str],
+        ready: Callable[[ManagedProcess], bool],
+        env: Mapping[str, str] | None = None,
     ) -> ManagedProcess:
-        process = start_process(name, argv, env=self.env, log_dir=self.log_dir, ready=ready)
+        environ = {**self.env, **(env or {})}
+        process = start_process(name, argv, env=environ, log_dir=self.log_dir, ready=ready)
         self.processes.append(process)
         log.info("started %s (pid %s)", name, process.pid)
         return process

@@ -14,6 +14,7 @@ table is ``UNKNOWN``, never ``TRANSIENT``.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -37,6 +38,7 @@ from dispatcher.errors import (
     Problem,
     UnsendableBatchError,
 )
+from dispatcher.metrics import record
 from dispatcher.providers.http import Exchange, exchange
 from dispatcher.redact import Scrubber, basic_credentials, remember
 from dispatcher.settings import AccountSettings, account_env_var
@@ -257,8 +259,11 @@ class Provider(ABC):
         if answer.response is None:
             assert answer.outcome is not None
             error = self.scrubber.text(answer.error)
-            return SendResult(answer.outcome, None, error, answered=answer.answered)
-        return self.scrubber.send_result(self.parse_send_response(answer.response, batch))
+            result = SendResult(answer.outcome, None, error, answered=answer.answered)
+        else:
+            result = self.scrubber.send_result(self.parse_send_response(answer.response, batch))
+        record.provider_send(self, result)
+        return result
 
     @abstractmethod
     def build_send_request(self, batch: OutboundBatch) -> httpx.Request: ...
@@ -274,8 +279,12 @@ class Provider(ABC):
         if answer.response is None:
             assert answer.outcome is not None
             error = self.scrubber.text(answer.error)
-            return PollResult(answer.outcome, description=error, answered=answer.answered)
-        return self.scrubber.poll_result(self.parse_poll_response(answer.response, provider_ref))
+            polled = PollResult(answer.outcome, description=error, answered=answer.answered)
+        else:
+            parsed = self.parse_poll_response(answer.response, provider_ref)
+            polled = self.scrubber.poll_result(parsed)
+        record.provider_poll(self, polled, answer.response)
+        return polled
 
     def build_poll_request(self, provider_ref: str) -> httpx.Request:
         raise self._lacks("can_poll", "has no delivery-report endpoint")
@@ -386,4 +395,7 @@ class Provider(ABC):
 
     def _exchange(self, request: httpx.Request) -> Exchange:
         request.extensions["timeout"] = self.timeout.as_dict()
-        return exchange(self.client, request, retry_seconds=self.retry_seconds)
+        started = time.monotonic()
+        answer = exchange(self.client, request, retry_seconds=self.retry_seconds)
+        record.provider_exchange(self, answer, time.monotonic() - started)
+        return answer

@@ -20,6 +20,7 @@ from dispatcher.domain.models import Batch, Report
 from dispatcher.domain.refs import batch_id_from_client_ref
 from dispatcher.domain.statuses import BatchState
 from dispatcher.errors import CallbackError, CapabilityError, ConfigurationError
+from dispatcher.metrics import record as metrics
 from dispatcher.persistence import batches, campaigns, inbox, reports
 from dispatcher.providers.base import Provider
 from dispatcher.services import reconcile_pushed
@@ -76,9 +77,11 @@ def apply_pushed_reports(
             unmatched += len(group)
             lost += group
             continue
-        applied += reports.apply_reports(
+        done = reports.apply_reports(
             conn, campaign_id, seq, group, source="callback", received_at=now
         )
+        applied += done.changed
+        metrics.final_reports(adapter.account.name, "callback", done.finals)
         record_opt_outs(conn, adapter.name, group)
         if batch_id is not None:
             settle_batch(conn, batch_id, campaign_id, seq)

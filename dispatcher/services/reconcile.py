@@ -34,6 +34,7 @@ from typing import Any
 from dispatcher.domain.placement import Absent, Found, Placement, SubmissionProbe, Undecided
 from dispatcher.domain.refs import client_ref
 from dispatcher.domain.statuses import RecipientStatus
+from dispatcher.metrics import record as metrics
 from dispatcher.persistence import campaigns, recipients
 from dispatcher.persistence import reconcile as rows
 from dispatcher.persistence.reconcile import Due
@@ -134,6 +135,7 @@ def reconcile_batch(deps: Deps, due: Due) -> Step:
     finally:
         outage.release(deps, adapter, holder)  # a look judges nothing about sending
     log.info("batch %s reconciliation read: %s", due.batch_id, placement)
+    metrics.reconcile_read(adapter, placement)
     return _apply(deps, due, adapter, placement, len(unknown))
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 from dispatcher.domain.models import Report
 from dispatcher.domain.report_matching import match
 from dispatcher.domain.statuses import BatchState
+from dispatcher.metrics import record as metrics
 from dispatcher.persistence import batches, recipients, reports
 from dispatcher.persistence import reconcile as reconcile_rows
 from dispatcher.persistence import unmatched_reports as rows
@@ -92,9 +93,10 @@ def look(deps: Deps, due: Due, adapter: Provider, unknown_since: datetime) -> Ve
         if placed:
             message_ids = sorted(set(matching.placed.values()))
             stored = rows.stored_reports(conn, due.account, message_ids)
-            reports.apply_reports(
+            applied = reports.apply_reports(
                 conn, due.campaign_id, due.seq, stored, source="reconcile", received_at=now
             )
+            metrics.final_reports(due.account, "callback", applied.finals)  # pushed, kept
             rows.consume(conn, due.account, message_ids)
         left = len(reconcile_rows.unknown_recipients(conn, due.campaign_id, due.seq))
         if left == 0:

@@ -39,11 +39,13 @@ from functools import partial
 
 from sqlalchemy import Connection
 
+from dispatcher import log_context
 from dispatcher.domain.models import Batch, Campaign, OutboundBatch, SendResult
 from dispatcher.domain.refs import client_ref
 from dispatcher.domain.statuses import BatchState, Outcome, RecipientStatus
 from dispatcher.domain.window import SendWindow
 from dispatcher.errors import ConfigurationError
+from dispatcher.metrics import record
 from dispatcher.persistence import batches, campaigns, recipients, reports, unmatched_reports
 from dispatcher.providers.base import Provider
 from dispatcher.services import evidence, limits, outage
@@ -78,6 +80,7 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
     if claimed is None:
         return SubmitStep.NOT_CLAIMABLE
     batch, campaign, rows, following = claimed
+    log_context.add_to_task(campaign_id=campaign.id)
     publish_following(deps, campaign.id, following)
     if not rows:
         return SubmitStep.EMPTY
@@ -94,6 +97,7 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
                 reason=f"send window {window}",
                 waiting_for=batches.WAITING_FOR_WINDOW,
             )
+        record.submit_step(campaign.account, SubmitStep.OUTSIDE_WINDOW)
         return SubmitStep.OUTSIDE_WINDOW
 
     adapter = deps.adapters(campaign.account)
@@ -115,10 +119,13 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
                 reason=outage.reason(gate),
                 waiting_for=batches.WAITING_FOR_BREAKER,
             )
+        record.submit_step(campaign.account, SubmitStep.PACED)
         return SubmitStep.PACED
 
     wait = limits.take_slot(deps, adapter)
+    record.rate_limit_wait(campaign.account, wait)
     if wait > 0:
+        record.submit_step(campaign.account, SubmitStep.RATE_LIMITED)
         outage.release(deps, adapter, holder)
         with deps.db.transaction() as conn:
             batches.release(
@@ -153,6 +160,7 @@ def submit_batch(deps: Deps, batch_id: int) -> SubmitStep:
         result.description,
     )
     step = record_answer(deps, campaign, batch, attempt, result, adapter)
+    record.submit_step(campaign.account, step, result, len(rows))
     if resumed:  # this answer closed the account's breaker: what waited on it goes now
         outage.wake(deps, adapter.account.name)
     return step

@@ -27,8 +27,10 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
+from dispatcher import log_context
 from dispatcher.domain.models import PollResult, Report
 from dispatcher.domain.statuses import Outcome
+from dispatcher.metrics import record as metrics
 from dispatcher.persistence import batches, campaigns, opt_outs, recipients, reports
 from dispatcher.persistence.batches import PollTarget
 from dispatcher.services import limits, outage
@@ -60,6 +62,7 @@ def poll_batch(deps: Deps, batch_id: int) -> PollStep:
         target = batches.poll_target(conn, batch_id)
     if target is None:
         return PollStep.NOT_POLLABLE
+    log_context.add_to_task(campaign_id=target.campaign_id)
     adapter = deps.adapters(target.account)
     if target.provider_ref is None or not adapter.can_poll:
         return _await_pushes(deps, target)
@@ -141,9 +144,11 @@ def _apply(
     the poll counters (``polls``, ``poll_failures``) may count such a poll twice."""
     changed = 0
     if result.outcome is Outcome.ACCEPTED:
-        changed = reports.apply_reports(
+        applied = reports.apply_reports(
             conn, target.campaign_id, target.seq, result.reports, source="poll", received_at=now
         )
+        changed = applied.changed
+        metrics.final_reports(target.account, "poll", applied.finals)
         record_opt_outs(conn, provider, result.reports)
     if settle_batch(conn, target.batch_id, target.campaign_id, target.seq):
         return _Applied(True, None, changed, 0)
@@ -169,6 +174,7 @@ def _close(
 ) -> int:
     """Expire what is still pending, as of this read, and finish the batch and its campaign."""
     expired = recipients.expire_batch(conn, target.campaign_id, target.seq, at=now, source=why)
+    metrics.reports(target.account, "expired", "horizon", expired)
     message = message or (
         "the provider no longer knows this submission"
         if why == "gone"

@@ -151,6 +151,7 @@ def stack(
         api=True,
         env=FAST_TIMINGS,
         sandbox_accounts=SANDBOX_ACCOUNTS,
+        metrics=True,  # the worker's exporter (stack.worker_metrics_url): test_metrics.py
     )
     with LocalStack(options) as running:
         yield running
