@@ -64,6 +64,7 @@ def up(sandbox: bool, api: bool, workers: int, concurrency: int) -> None:
         workers=workers,
         concurrency=concurrency,
         publish=True,
+        metrics=True,
     )
     stopping = False
 
@@ -79,7 +80,10 @@ def up(sandbox: bool, api: bool, workers: int, concurrency: int) -> None:
         if stack.sandbox_url:
             click.echo(f"sandbox   {stack.sandbox_url} (account 'sandbox-smsmode')")
         if stack.api_url:
-            click.echo(f"api       {stack.api_url}")
+            click.echo(f"api       {stack.api_url} (state metrics: {stack.api_url}/metrics)")
+        if stack.worker_metrics_url:
+            click.echo(f"metrics   {stack.worker_metrics_url} (the workers' counters)")
+        click.echo("operate   dispatcher campaigns | status ID --watch | batches | doctor | flower")
         for process in stack.processes:
             click.echo(f"{process.name:<9} pid {process.pid}, log {process.log_path}")
         click.echo("Ctrl-C stops everything.")
